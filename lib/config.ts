@@ -1,0 +1,114 @@
+/** Typed configuration, read once per instance from the environment; every problem names its variable. */
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type StoreSetting = { kind: 'memory' } | { kind: 'redis'; url: string };
+
+export interface Config {
+  sellerId?: string;
+  fromApp?: string;
+  endpoint: URL;
+  store: StoreSetting;
+  idempotencyTtlSeconds: number;
+  maxCouponAmount: number;
+  maxRecipients: number;
+  chunkSize: number;
+  chunkConcurrency: number;
+  upstreamTimeoutMs: number;
+  upstreamMaxAttempts: number;
+  logLevel: LogLevel;
+  dryRun: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export const DEFAULT_ENDPOINT = 'https://resellertrade.aliyuncs.com';
+
+/** True inside Function Compute itself (FC sets these for every instance; the local stack does not). */
+export function isDeployed(env: Env): boolean {
+  return Boolean(env['FC_FUNCTION_NAME'] && env['FC_REGION']);
+}
+
+export function loadConfig(env: Env): Config {
+  const problems: string[] = [];
+  const text = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = text(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < min || n > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return n;
+  };
+
+  const sellerId = text('SELLER_ID');
+  if (sellerId !== undefined && !/^[0-9]{1,20}$/.test(sellerId)) problems.push(`SELLER_ID must be 1-20 decimal digits (got "${sellerId}")`);
+  const fromApp = text('FROM_APP');
+  if (fromApp !== undefined && fromApp.length > 64) problems.push('FROM_APP must be at most 64 characters');
+
+  let endpoint = new URL(DEFAULT_ENDPOINT);
+  const rawEndpoint = text('RESELLERTRADE_ENDPOINT');
+  if (rawEndpoint !== undefined) {
+    try {
+      endpoint = new URL(/^https?:\/\//.test(rawEndpoint) ? rawEndpoint : `https://${rawEndpoint}`);
+    } catch {
+      problems.push(`RESELLERTRADE_ENDPOINT must be a URL such as ${DEFAULT_ENDPOINT} (got "${rawEndpoint}")`);
+    }
+  }
+
+  let store: StoreSetting = { kind: 'memory' };
+  const rawStore = text('IDEMPOTENCY_STORE');
+  if (rawStore === undefined || rawStore === 'memory') {
+    if (isDeployed(env)) {
+      problems.push('IDEMPOTENCY_STORE must be redis://… in a deployed function: FC runs many instances and an in-memory store cannot see the others');
+    }
+  } else if (/^rediss?:\/\//.test(rawStore)) {
+    store = { kind: 'redis', url: rawStore };
+  } else {
+    problems.push(`IDEMPOTENCY_STORE must be "memory" or a redis:// URL (got "${rawStore.replace(/\/\/[^@]*@/, '//***@')}")`);
+  }
+
+  const rawAmount = text('MAX_COUPON_AMOUNT');
+  let maxCouponAmount = 10000;
+  if (rawAmount !== undefined) {
+    const n = Number(rawAmount);
+    if (!Number.isFinite(n) || n <= 0) problems.push(`MAX_COUPON_AMOUNT must be a number greater than 0 (got "${rawAmount}")`);
+    else maxCouponAmount = n;
+  }
+
+  const rawLevel = text('LOG_LEVEL')?.toLowerCase() ?? 'info';
+  const logLevel = (['debug', 'info', 'warn', 'error'] as const).find((l) => l === rawLevel);
+  if (logLevel === undefined) problems.push(`LOG_LEVEL must be debug, info, warn or error (got "${rawLevel}")`);
+
+  const rawDry = text('DRY_RUN')?.toLowerCase();
+  if (rawDry !== undefined && !['true', 'false', '1', '0'].includes(rawDry)) problems.push(`DRY_RUN must be true or false (got "${rawDry}")`);
+
+  const config: Config = {
+    endpoint,
+    store,
+    idempotencyTtlSeconds: int('IDEMPOTENCY_TTL_SECONDS', 604800, 1, 31_536_000),
+    maxCouponAmount,
+    maxRecipients: int('MAX_RECIPIENTS', 10000, 1, 100_000),
+    chunkSize: int('CHUNK_SIZE', 50, 1, 1000),
+    chunkConcurrency: int('CHUNK_CONCURRENCY', 4, 1, 64),
+    upstreamTimeoutMs: int('UPSTREAM_TIMEOUT_MS', 10_000, 100, 600_000),
+    upstreamMaxAttempts: int('UPSTREAM_MAX_ATTEMPTS', 6, 1, 20),
+    logLevel: logLevel ?? 'info',
+    dryRun: rawDry === 'true' || rawDry === '1',
+  };
+  if (sellerId !== undefined) config.sellerId = sellerId;
+  if (fromApp !== undefined) config.fromApp = fromApp;
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

@@ -1,0 +1,100 @@
+import type { Redis as RedisClient } from 'ioredis';
+import { StoreError, type ChunkRecord, type ClaimRequest, type IdempotencyRecord, type IdempotencyStore, type RecordStatus } from './types.js';
+
+/*
+ * One Redis hash per operation: status, hash, owner, leaseUntil, and one field `c:<n>` per chunk. Each
+ * primitive is a single Lua script, so a claim is one atomic step (never check-then-insert) and only the
+ * current owner's writes land.
+ */
+const CLAIM = `
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('HSET', KEYS[1], 'status', 'IN_PROGRESS', 'hash', ARGV[1], 'owner', ARGV[2], 'leaseUntil', ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], ARGV[5])
+  return {1, redis.call('HGETALL', KEYS[1])}
+end
+local f = redis.call('HMGET', KEYS[1], 'status', 'hash', 'leaseUntil')
+if f[1] == 'IN_PROGRESS' and f[2] == ARGV[1] and tonumber(f[3]) <= tonumber(ARGV[4]) then
+  redis.call('HSET', KEYS[1], 'owner', ARGV[2], 'leaseUntil', ARGV[3])
+  return {1, redis.call('HGETALL', KEYS[1])}
+end
+return {0, redis.call('HGETALL', KEYS[1])}`;
+
+const PUT_CHUNK = `
+local f = redis.call('HMGET', KEYS[1], 'owner', 'status')
+if f[1] ~= ARGV[1] or f[2] ~= 'IN_PROGRESS' then return 0 end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+return 1`;
+
+const FINISH = `
+local f = redis.call('HMGET', KEYS[1], 'owner', 'status')
+if f[1] ~= ARGV[1] or f[2] ~= 'IN_PROGRESS' then return 0 end
+if ARGV[2] == '1' then
+  redis.call('HSET', KEYS[1], 'status', 'COMPLETED', 'leaseUntil', '0')
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+else
+  redis.call('HSET', KEYS[1], 'leaseUntil', '0')
+end
+return 1`;
+
+interface Scripted extends RedisClient {
+  couponClaim(key: string, hash: string, owner: string, leaseUntil: string, now: string, ttl: string): Promise<[number, string[]]>;
+  couponPutChunk(key: string, owner: string, field: string, value: string): Promise<number>;
+  couponFinish(key: string, owner: string, completed: string, ttl: string): Promise<number>;
+}
+
+function toRecord(flat: string[]): IdempotencyRecord {
+  const record: IdempotencyRecord = { status: 'IN_PROGRESS', hash: '', owner: '', leaseUntil: 0, chunks: {} };
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const field = flat[i] ?? '';
+    const value = flat[i + 1] ?? '';
+    if (field === 'status') record.status = value as RecordStatus;
+    else if (field === 'hash') record.hash = value;
+    else if (field === 'owner') record.owner = value;
+    else if (field === 'leaseUntil') record.leaseUntil = Number(value);
+    else if (field.startsWith('c:')) record.chunks[Number(field.slice(2))] = JSON.parse(value) as ChunkRecord;
+  }
+  return record;
+}
+
+async function guarded<T>(what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    throw new StoreError(`redis ${what} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
+
+/** ioredis is loaded here, on first use, so functions on the memory store never pay for it at cold start. */
+export async function createRedisStore(url: string, options: { prefix?: string; commandTimeoutMs?: number } = {}): Promise<IdempotencyStore> {
+  const { Redis } = await import('ioredis');
+  const client = new Redis(url, {
+    lazyConnect: false,
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2000,
+    commandTimeout: options.commandTimeoutMs ?? 2000,
+    retryStrategy: (times) => Math.min(times * 200, 2000),
+  }) as Scripted;
+  client.on('error', () => {
+    // Connection errors surface on the commands that need the connection (as StoreError); nothing to do here.
+  });
+  client.defineCommand('couponClaim', { numberOfKeys: 1, lua: CLAIM });
+  client.defineCommand('couponPutChunk', { numberOfKeys: 1, lua: PUT_CHUNK });
+  client.defineCommand('couponFinish', { numberOfKeys: 1, lua: FINISH });
+  const prefix = options.prefix ?? 'coupon:idem:';
+
+  return {
+    claim: (key, r: ClaimRequest) =>
+      guarded('claim', async () => {
+        const [acquired, flat] = await client.couponClaim(prefix + key, r.hash, r.owner, String(r.leaseUntil), String(r.now), String(r.ttlMs));
+        return { acquired: acquired === 1, record: toRecord(flat) };
+      }),
+    putChunk: (key, owner, chunk, record) =>
+      guarded('write', async () => (await client.couponPutChunk(prefix + key, owner, `c:${chunk}`, JSON.stringify(record))) === 1),
+    finish: (key, owner, completed, ttlMs) =>
+      guarded('write', async () => (await client.couponFinish(prefix + key, owner, completed ? '1' : '0', String(ttlMs))) === 1),
+    async close() {
+      client.disconnect();
+    },
+  };
+}

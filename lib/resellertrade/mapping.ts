@@ -1,0 +1,137 @@
+import { InexactNumber, JsonSyntaxError, parseJsonExact } from '../json.js';
+
+/**
+ * What one upstream attempt proved. Everything about retry safety follows from `kind`:
+ * - `ok`: the call succeeded; `items` are the per-uid confirmations (absent when the response has no list);
+ * - `rejected`: the call was refused and issued nothing; `retry` says whether and how another attempt may help,
+ *   `terminal` whether the refusal is about the content (`business`) or about the caller (`refused`);
+ * - `unknown`: the request may have been executed (timeout, 5xx, broken answer after the request was written).
+ */
+export type UpstreamOutcome =
+  | { kind: 'ok'; upstreamRequestId?: string; items?: ConfirmedItem[]; httpStatus: number }
+  | {
+      kind: 'rejected';
+      retry: RetryReason | 'none';
+      terminal: 'business' | 'refused';
+      code: string;
+      message: string;
+      upstreamRequestId?: string;
+      hostId?: string;
+      retryAfterMs?: number;
+      httpStatus?: number;
+    }
+  | { kind: 'unknown'; code: string; message: string; upstreamRequestId?: string; hostId?: string; httpStatus?: number };
+
+export type RetryReason = 'throttled' | 'nonce' | 'timestamp' | 'token' | 'connection';
+
+export interface ConfirmedItem {
+  uid: string;
+  youhuiId?: string;
+}
+
+type Json = Record<string, unknown>;
+
+function text(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number') return String(v);
+  if (v instanceof InexactNumber) return v.text;
+  return undefined;
+}
+
+function pick(body: Json, ...names: string[]): unknown {
+  for (const n of names) if (body[n] !== undefined) return body[n];
+  return undefined;
+}
+
+/** Codes that the gateway answers before the API runs: nothing was executed, so they are safe to repeat. */
+export function retryReasonFor(code: string): RetryReason | undefined {
+  if (/^Throttling/i.test(code) || code === 'Rejected.Throttling' || code === 'ServiceUnavailable.Throttling') return 'throttled';
+  if (code === 'SignatureNonceUsed') return 'nonce';
+  if (code === 'InvalidTimeStamp.Expired') return 'timestamp';
+  if (code === 'InvalidSecurityToken.Expired') return 'token';
+  return undefined;
+}
+
+const REFUSED = [
+  /^SignatureDoesNotMatch$/, /^IncompleteSignature$/, /^InvalidAccessKeyId/, /^InvalidSecurityToken/, /^InvalidTimeStamp/,
+  /^Forbidden/, /^NoPermission/, /^InvalidApi\.NotFound$/, /^InvalidProduct\.NotFound$/, /^InvalidVersion/, /^InvalidAction/,
+  /^UnsupportedSignature/, /^MissingSecurityToken/, /^SignatureNonceUsed$/, /^Throttling/,
+];
+
+function isRefusal(code: string, status: number): boolean {
+  return status === 401 || status === 403 || REFUSED.some((r) => r.test(code));
+}
+
+function retryAfterMs(headers: Readonly<Record<string, string | undefined>>): number | undefined {
+  const raw = headers['x-acs-retry-after'] ?? headers['retry-after'];
+  if (raw === undefined) return undefined;
+  const seconds = Number(raw);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
+  const at = Date.parse(raw);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+function items(body: Json): ConfirmedItem[] | undefined {
+  const list = pick(body, 'Data', 'data', 'userAmountModelList', 'UserAmountModelList');
+  const nested = list !== null && typeof list === 'object' && !Array.isArray(list) ? pick(list as Json, 'List', 'list', 'Items') : list;
+  if (!Array.isArray(nested)) return undefined;
+  const out: ConfirmedItem[] = [];
+  for (const entry of nested) {
+    if (entry === null || typeof entry !== 'object') continue;
+    const e = entry as Json;
+    const uid = text(pick(e, 'Uid', 'uid', 'UserId', 'userId'));
+    if (uid === undefined) continue;
+    const youhuiId = text(pick(e, 'YouhuiId', 'youhuiId', 'CouponId', 'couponId')) ?? text(pick(body, 'youhuiId', 'YouhuiId'));
+    out.push(youhuiId === undefined ? { uid } : { uid, youhuiId });
+  }
+  return out;
+}
+
+/** Maps one HTTP answer of the ResellerTrade API to an outcome; pure, so every shape is testable without a server. */
+export function classifyResponse(status: number, headers: Readonly<Record<string, string | undefined>>, rawBody: string): UpstreamOutcome {
+  let body: Json | undefined;
+  try {
+    const parsed = parseJsonExact(rawBody);
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) body = parsed as Json;
+  } catch (err) {
+    if (!(err instanceof JsonSyntaxError)) throw err;
+  }
+  const upstreamRequestId = body ? text(pick(body, 'RequestId', 'requestId')) : undefined;
+  const hostId = body ? text(pick(body, 'HostId')) : undefined;
+  const ids = { ...(upstreamRequestId === undefined ? {} : { upstreamRequestId }), ...(hostId === undefined ? {} : { hostId }) };
+  const snippet = rawBody.slice(0, 120).replace(/\s+/g, ' ');
+
+  if (body === undefined) {
+    if (status >= 400 && status < 500) {
+      return { kind: 'rejected', retry: status === 429 ? 'throttled' : 'none', terminal: 'refused', code: `Upstream.Http${status}`, message: `the upstream answered HTTP ${status} with a body that is not JSON: "${snippet}"`, httpStatus: status };
+    }
+    return { kind: 'unknown', code: status >= 500 ? `Upstream.Http${status}` : 'Upstream.InvalidResponse', message: `the upstream answered HTTP ${status} with a body that is not JSON: "${snippet}"`, httpStatus: status };
+  }
+
+  const code = text(pick(body, 'Code', 'code')) ?? '';
+  const message = text(pick(body, 'Message', 'message')) ?? '';
+  if (status >= 200 && status < 300) {
+    const success = pick(body, 'Success', 'success');
+    if (success === true || (success === undefined && (code === '' || /^(success|200|OK)$/i.test(code)))) {
+      const confirmed = items(body);
+      return { kind: 'ok', ...ids, ...(confirmed === undefined ? {} : { items: confirmed }), httpStatus: status };
+    }
+    // Success:false on a 2xx is the API's own verdict on the content: nothing was issued.
+    return { kind: 'rejected', retry: retryReasonFor(code) ?? 'none', terminal: 'business', code: code || 'Upstream.Unsuccessful', message: message || 'the upstream answered Success: false', ...ids, httpStatus: status };
+  }
+  if (status >= 500) {
+    return { kind: 'unknown', code: code || `Upstream.Http${status}`, message: message || `the upstream answered HTTP ${status}`, ...ids, httpStatus: status };
+  }
+  const reason = retryReasonFor(code) ?? (status === 429 ? 'throttled' : undefined);
+  const after = retryAfterMs(headers);
+  return {
+    kind: 'rejected',
+    retry: reason ?? 'none',
+    terminal: isRefusal(code, status) || reason !== undefined ? 'refused' : 'business',
+    code: code || `Upstream.Http${status}`,
+    message: message || `the upstream answered HTTP ${status}`,
+    ...ids,
+    ...(after === undefined ? {} : { retryAfterMs: after }),
+    httpStatus: status,
+  };
+}

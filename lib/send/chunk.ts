@@ -1,0 +1,78 @@
+import type { Credentials, ResellerTradeClient } from '../resellertrade/client.js';
+import type { UpstreamOutcome } from '../resellertrade/mapping.js';
+import type { RateLimiter } from '../resellertrade/rate-limiter.js';
+import { retryDelay, type RetryPolicy } from '../resellertrade/retry.js';
+import type { Logger } from '../log.js';
+
+export interface ChunkSendContext {
+  client: ResellerTradeClient;
+  limiter: RateLimiter;
+  policy: RetryPolicy;
+  credentials: (refresh: boolean) => Credentials;
+  timeoutMs: number;
+  deadline: number;
+  logger: Logger;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  random: () => number;
+}
+
+export interface ChunkSendResult {
+  outcome: UpstreamOutcome;
+  attempts: number;
+}
+
+/** Below this much time left, a call is not started: it would end as a timeout, i.e. as an unknown outcome. */
+export const MIN_ATTEMPT_MS = 1000;
+
+type Rejected = Extract<UpstreamOutcome, { kind: 'rejected' }>;
+
+export const deadlineOutcome = (attempts: number): Rejected => ({
+  kind: 'rejected',
+  retry: 'none',
+  terminal: 'refused',
+  code: attempts === 0 ? 'NotAttempted' : 'DeadlineExceeded',
+  message: attempts === 0
+    ? 'the function ran out of time before this chunk could be sent; it is sent when the same operation is delivered again'
+    : 'the function ran out of time while retrying this chunk; nothing was issued for it, and it is sent when the same operation is delivered again',
+});
+
+/** Waits for a rate slot that still leaves time for a whole call; undefined when there is none. */
+export async function reserveSlot(ctx: Pick<ChunkSendContext, 'limiter' | 'deadline' | 'timeoutMs'>): Promise<number | undefined> {
+  return ctx.limiter.acquire(ctx.deadline - Math.min(ctx.timeoutMs, MIN_ATTEMPT_MS));
+}
+
+/**
+ * Sends one chunk's form, retrying only what the retry policy allows. The first slot is reserved by the
+ * caller (before it records the chunk as SENDING); each retry reserves its own.
+ */
+export async function sendChunk(ctx: ChunkSendContext, form: string, firstSlot: number, fields: Record<string, unknown>): Promise<ChunkSendResult> {
+  let slot: number | undefined = firstSlot;
+  let refresh = false;
+  for (let attempt = 1; ; attempt++) {
+    const timeoutMs = Math.min(ctx.timeoutMs, ctx.deadline - ctx.now());
+    const { outcome, latencyMs } = await ctx.client.call('SendCoupon', form, ctx.credentials(refresh), timeoutMs);
+    const logFields = {
+      ...fields,
+      attempt,
+      latencyMs: Math.round(latencyMs),
+      outcome: outcome.kind,
+      Code: outcome.kind === 'ok' ? 'success' : outcome.code,
+      upstreamResponseRequestId: outcome.upstreamRequestId,
+    };
+    if (outcome.kind === 'ok') {
+      ctx.limiter.onAccepted();
+      ctx.logger.info('upstream SendCoupon', logFields);
+      return { outcome, attempts: attempt };
+    }
+    if (outcome.kind === 'rejected' && outcome.retry === 'throttled') ctx.limiter.onThrottled(slot, outcome.retryAfterMs);
+    const delay = retryDelay(outcome, attempt, ctx.policy, ctx.random);
+    ctx.logger[outcome.kind === 'unknown' ? 'error' : 'warn']('upstream SendCoupon', { ...logFields, Message: outcome.message, retryInMs: delay });
+    if (delay === undefined) return { outcome, attempts: attempt };
+    if (ctx.now() + delay + MIN_ATTEMPT_MS > ctx.deadline) return { outcome: { ...deadlineOutcome(attempt), code: outcome.code }, attempts: attempt };
+    await ctx.sleep(delay);
+    refresh = outcome.kind === 'rejected' && outcome.retry === 'token';
+    slot = await reserveSlot(ctx);
+    if (slot === undefined) return { outcome: deadlineOutcome(attempt), attempts: attempt };
+  }
+}
