@@ -100,9 +100,13 @@ interface RawOperation {
   fromApp: unknown;
   bid: unknown;
   operator: unknown;
-  recipients: Array<{ uid: unknown; amount: unknown }>;
+  recipients: Array<Record<string, unknown>>;
   names: { sellerId: string; requestId: string; fromApp: string; list: string };
 }
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isEnvelopeShape = (v: unknown): v is Record<string, unknown> & { param: Record<string, unknown> } => isObject(v) && isObject(v['param']);
+const listOf = (v: unknown): RawOperation['recipients'] => (Array.isArray(v) ? v.filter(isObject) : []);
 
 function rawFlat(v: Record<string, unknown>): RawOperation {
   return {
@@ -114,7 +118,7 @@ function rawFlat(v: Record<string, unknown>): RawOperation {
     fromApp: v['FromApp'],
     bid: v['Bid'],
     operator: v['Operator'],
-    recipients: v['userAmountModelList'] as RawOperation['recipients'],
+    recipients: listOf(v['userAmountModelList']),
     names: { sellerId: 'SellerId', requestId: 'RequestId', fromApp: 'FromApp', list: 'userAmountModelList' },
   };
 }
@@ -130,7 +134,7 @@ function rawEnvelope(v: Record<string, unknown>, path: string): RawOperation {
     fromApp: v['fromApp'],
     bid: p['bid'],
     operator: p['operator'],
-    recipients: p['userAmountModelList'] as RawOperation['recipients'],
+    recipients: listOf(p['userAmountModelList']),
     names: { sellerId: 'param/sellerId', requestId: 'requestId', fromApp: 'fromApp', list: 'param/userAmountModelList' },
   };
 }
@@ -176,13 +180,14 @@ function buildOperation(raw: RawOperation, limits: RequestLimits, rule: RequestI
   const seen = new Map<string, number>();
   const recipients: Recipient[] = [];
   raw.recipients.forEach((r, i) => {
-    const uid = exactId(r.uid);
-    const amount = r.amount as number;
-    if (!hasAtMostTwoDecimals(amount)) errors.push({ path: `${listPath}/${i}/amount`, message: 'must have at most 2 decimals' });
-    if (amount > limits.maxCouponAmount) {
+    const uid = exactId(r['uid']);
+    const rawAmount = r['amount'];
+    const amount = typeof rawAmount === 'number' && rawAmount > 0 ? rawAmount : undefined;
+    if (amount !== undefined && !hasAtMostTwoDecimals(amount)) errors.push({ path: `${listPath}/${i}/amount`, message: 'must have at most 2 decimals' });
+    if (amount !== undefined && amount > limits.maxCouponAmount) {
       errors.push({ path: `${listPath}/${i}/amount`, message: `must be at most ${limits.maxCouponAmount} (MAX_COUPON_AMOUNT)` });
     }
-    if (uid === undefined) return;
+    if (uid === undefined || amount === undefined) return;
     const key = canonicalDigits(uid);
     const first = seen.get(key);
     if (first !== undefined) errors.push({ path: `${listPath}/${i}/uid`, message: `duplicates the uid at ${listPath}/${first}/uid` });
@@ -221,16 +226,14 @@ export function decodeSendRequest(value: unknown, limits: RequestLimits, rule: R
     value.slice(0, MAX_BATCH).forEach((element, i) => {
       const found = schemaErrors(validateEnvelope, element, `/${i}`, inexact);
       errors.push(...found);
-      if (found.length === 0 && !inexact.size) raws.push(rawEnvelope(element as Record<string, unknown>, `/${i}`));
+      if (isEnvelopeShape(element)) raws.push(rawEnvelope(element, `/${i}`));
     });
   } else {
     const isEnvelope = value !== null && typeof value === 'object' && 'param' in value;
     const found = schemaErrors(isEnvelope ? validateEnvelope : validateFlat, value, '', inexact);
     errors.push(...found);
-    if (found.length === 0 && !inexact.size) {
-      const v = value as Record<string, unknown>;
-      raws.push(isEnvelope ? rawEnvelope(v, '') : rawFlat(v));
-    }
+    if (isEnvelope && isEnvelopeShape(value)) raws.push(rawEnvelope(value, ''));
+    else if (!isEnvelope && isObject(value)) raws.push(rawFlat(value));
   }
   const operations: Operation[] = [];
   const forbidden: string[] = [];

@@ -1,0 +1,59 @@
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { AppError } from './errors.js';
+import { createMemoryStore } from './idempotency/memory.js';
+import type { IdempotencyStore } from './idempotency/types.js';
+import { createLogger, type Logger } from './log.js';
+import { createResellerTradeClient, type ResellerTradeClient } from './resellertrade/client.js';
+import { createRateLimiter, type RateLimiter } from './resellertrade/rate-limiter.js';
+import { createHttpTransport } from './resellertrade/transport.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Everything an instance keeps between invocations: configuration, the store, the upstream client and its pacing. */
+export interface Runtime {
+  config: Config;
+  store: IdempotencyStore;
+  client: ResellerTradeClient;
+  limiter: RateLimiter;
+  logger: Logger;
+  env: Env;
+}
+
+export interface RuntimeHolder {
+  /** The instance's runtime; rejects with an AppError when the configuration is invalid. */
+  get(): Promise<Runtime>;
+  readonly logger: Logger;
+}
+
+/**
+ * Validates the configuration at cold start (logging a clear message naming the variable once) and opens the
+ * store in the background, so the first invocation does not wait for the Redis connection from scratch.
+ */
+export function createRuntime(env: Env): RuntimeHolder {
+  let config: Config | undefined;
+  let failure: AppError | undefined;
+  try {
+    config = loadConfig(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    failure = new AppError(500, 'InvalidConfiguration', err.message);
+  }
+  const logger = createLogger(config?.logLevel ?? 'info', { function: env['FC_FUNCTION_NAME'] });
+  if (failure) logger.error('invalid configuration: every invocation will fail until it is fixed', { problems: failure.message });
+
+  let runtime: Promise<Runtime> | undefined;
+  const build = async (c: Config): Promise<Runtime> => {
+    const store = c.store.kind === 'redis' ? await (await import('./idempotency/redis.js')).createRedisStore(c.store.url) : createMemoryStore();
+    const client = createResellerTradeClient(c.endpoint, createHttpTransport());
+    const limiter = createRateLimiter({ initialRate: 20, minRate: 1, maxRate: 2000, decrease: 0.7 });
+    return { config: c, store, client, limiter, logger, env };
+  };
+  if (config) {
+    runtime = build(config);
+    runtime.catch(() => undefined);
+  }
+  return {
+    logger,
+    get: () => (failure ? Promise.reject(failure) : (runtime ?? Promise.reject(new AppError(500, 'InvalidConfiguration', 'no configuration')))),
+  };
+}

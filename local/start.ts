@@ -1,0 +1,94 @@
+/**
+ * `npm start`: the local stack. A ResellerTrade emulator and an FC gateway running the three functions
+ * against it, with no credentials and no network. Stops cleanly on SIGINT/SIGTERM.
+ */
+import { pathToFileURL } from 'node:url';
+import { startEmulator } from './emulator/server.js';
+import { startGateway, type FcFunction } from './gateway.js';
+
+const FUNCTIONS = { 'coupon-http': 'http', 'coupon-event': 'event', 'coupon-timer': 'timer' } as const;
+const DEFAULT_KEY_ID = 'LTAI5tLocalEmulatorKey';
+const DEFAULT_KEY_SECRET = 'local-emulator-secret-not-for-production';
+
+const line = (fields: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', ...fields })}\n`);
+
+function num(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) {
+    process.stderr.write(`${name} must be a number >= 0 (got "${raw}")\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
+async function loadFunctions(): Promise<Record<string, FcFunction>> {
+  const fromDist = process.env['LOCAL_FUNCTIONS'] === 'dist';
+  const out: Record<string, FcFunction> = {};
+  for (const [name, file] of Object.entries(FUNCTIONS)) {
+    const url = fromDist ? pathToFileURL(`${process.cwd()}/dist/${name}/index.mjs`).href : new URL(`../functions/${file}.ts`, import.meta.url).href;
+    const mod = (await import(url)) as { handler: FcFunction };
+    out[name] = mod.handler;
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const accessKeyId = process.env['EMULATOR_ACCESS_KEY_ID'] || DEFAULT_KEY_ID;
+  const accessKeySecret = process.env['EMULATOR_ACCESS_KEY_SECRET'] || DEFAULT_KEY_SECRET;
+  const securityToken = process.env['EMULATOR_SECURITY_TOKEN'] || undefined;
+  const qps = num('EMULATOR_QPS', 0);
+  const shape = process.env['EMULATOR_RESPONSE_SHAPE'] === 'doc' ? 'doc' : 'sdk';
+  const emulator = await startEmulator({
+    port: num('EMULATOR_PORT', 9100),
+    accessKeyId,
+    accessKeySecret,
+    ...(securityToken ? { securityToken } : {}),
+    ...(qps > 0 ? { qps } : {}),
+    latencyMs: num('EMULATOR_LATENCY_MS', 0),
+    responseShape: shape,
+    firstYouhuiId: BigInt(process.env['EMULATOR_FIRST_YOUHUI_ID'] || '18338'),
+  });
+  process.env['RESELLERTRADE_ENDPOINT'] ||= emulator.url;
+  const functions = await loadFunctions();
+  const retryDelay = num('ASYNC_RETRY_DELAY_MS', 1000);
+  const gateway = await startGateway({
+    port: num('PORT', 9000),
+    functions,
+    httpFunction: 'coupon-http',
+    credentials: { accessKeyId, accessKeySecret, ...(securityToken ? { securityToken } : {}) },
+    timeoutSeconds: num('FUNCTION_TIMEOUT_SECONDS', 60),
+    asyncRetryDelaysMs: [retryDelay, retryDelay * 2, retryDelay * 4],
+    log: (fields) => line({ level: 'warn', component: 'gateway', ...fields }),
+  });
+  line({
+    msg: 'ready',
+    gateway: gateway.url,
+    emulator: emulator.url,
+    endpoint: process.env['RESELLERTRADE_ENDPOINT'],
+    idempotencyStore: process.env['IDEMPOTENCY_STORE'] || 'memory',
+    functions: Object.keys(functions),
+    emulatorAccessKeyId: accessKeyId,
+    // Printed only while it is the built-in development default (CONTRACT §5); a configured one never is.
+    ...(accessKeySecret === DEFAULT_KEY_SECRET ? { emulatorDefaultKey: accessKeySecret } : {}),
+  });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    line({ msg: 'stopping', signal });
+    await gateway.close();
+    await emulator.close();
+    line({ msg: 'stopped' });
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`local stack failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
