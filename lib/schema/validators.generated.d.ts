@@ -3,8 +3,8 @@ export interface SchemaError {
   instancePath: string;
   keyword: string;
   params: Record<string, unknown>;
+  schemaPath: string;
   message?: string;
-  parentSchema?: { xMessage?: string };
 }
 
 export interface StandaloneValidator {
@@ -14,3 +14,6 @@ export interface StandaloneValidator {
 
 export declare const validateFlat: StandaloneValidator;
 export declare const validateEnvelope: StandaloneValidator;
+
+/** schemaPath of a subschema → the sentence a caller sees for any of its type or range failures. */
+export declare const messages: { flat: Record<string, string>; envelope: Record<string, string> };
