@@ -15,6 +15,8 @@ export interface Config {
   chunkConcurrency: number;
   upstreamTimeoutMs: number;
   upstreamMaxAttempts: number;
+  /** Calls per second the adaptive limiter starts from (it then finds the upstream's rate by itself). */
+  upstreamInitialQps: number;
   logLevel: LogLevel;
   dryRun: boolean;
 }
@@ -104,6 +106,7 @@ export function loadConfig(env: Env): Config {
     chunkConcurrency: int('CHUNK_CONCURRENCY', 4, 1, 64),
     upstreamTimeoutMs: int('UPSTREAM_TIMEOUT_MS', 10_000, 100, 600_000),
     upstreamMaxAttempts: int('UPSTREAM_MAX_ATTEMPTS', 6, 1, 20),
+    upstreamInitialQps: int('UPSTREAM_INITIAL_QPS', 20, 1, 10_000),
     logLevel: logLevel ?? 'info',
     dryRun: rawDry === 'true' || rawDry === '1',
   };

@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { AppError } from './errors.js';
-import { createMemoryStore } from './idempotency/memory.js';
+import { processMemoryStore } from './idempotency/memory.js';
 import type { IdempotencyStore } from './idempotency/types.js';
 import { createLogger, type Logger } from './log.js';
 import { createResellerTradeClient, type ResellerTradeClient } from './resellertrade/client.js';
@@ -43,9 +43,9 @@ export function createRuntime(env: Env): RuntimeHolder {
 
   let runtime: Promise<Runtime> | undefined;
   const build = async (c: Config): Promise<Runtime> => {
-    const store = c.store.kind === 'redis' ? await (await import('./idempotency/redis.js')).createRedisStore(c.store.url) : createMemoryStore();
+    const store = c.store.kind === 'redis' ? await (await import('./idempotency/redis.js')).createRedisStore(c.store.url) : processMemoryStore();
     const client = createResellerTradeClient(c.endpoint, createHttpTransport());
-    const limiter = createRateLimiter({ initialRate: 20, minRate: 1, maxRate: 2000, decrease: 0.7 });
+    const limiter = createRateLimiter({ initialRate: c.upstreamInitialQps, minRate: 1, maxRate: 2000, decrease: 0.7 });
     return { config: c, store, client, limiter, logger, env };
   };
   if (config) {

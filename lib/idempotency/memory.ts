@@ -62,3 +62,14 @@ export function createMemoryStore(now: () => number = Date.now): IdempotencyStor
     },
   };
 }
+
+let shared: IdempotencyStore | undefined;
+
+/**
+ * The one memory store of this process, so that functions loaded side by side (the local stack) see each
+ * other's operations as a deployed shared store would make them.
+ */
+export function processMemoryStore(): IdempotencyStore {
+  shared ??= createMemoryStore();
+  return shared;
+}
