@@ -45,7 +45,7 @@ export function createRuntime(env: Env): RuntimeHolder {
   const build = async (c: Config): Promise<Runtime> => {
     const store = c.store.kind === 'redis' ? await (await import('./idempotency/redis.js')).createRedisStore(c.store.url) : processMemoryStore();
     const client = createResellerTradeClient(c.endpoint, createHttpTransport());
-    const limiter = createRateLimiter({ initialRate: c.upstreamInitialQps, minRate: 1, maxRate: 2000, decrease: 0.7 });
+    const limiter = createRateLimiter({ initialRate: c.upstreamInitialQps, minRate: 1, maxRate: 2000 });
     return { config: c, store, client, limiter, logger, env };
   };
   if (config) {

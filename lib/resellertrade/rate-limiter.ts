@@ -1,8 +1,10 @@
 /**
- * Adaptive pacing of upstream calls (AIMD): calls are spaced 1/rate apart; every accepted call raises the rate
- * (fast at first, additively once the upstream has pushed back), a throttled call cuts it and pauses everyone
- * for at least the Retry-After. Throttles of calls that started before the last cut do not cut again, so one
- * burst of refusals counts once.
+ * Adaptive pacing of upstream calls: calls are spaced 1/rate apart, and the rate follows what the upstream
+ * accepts. It starts fast (×1.05 per accepted call, never above twice the rate accepted over the last second)
+ * until the first throttle, which proves the quota's burst is spent: the rate drops to half of what was accepted
+ * over the last second and climbs gently (×1.01 per call) until the second throttle pins the sustainable rate
+ * (×0.9); from then on it is plain AIMD (+0.5 call/s per second, ×0.8 on a throttle). A throttle pauses everyone, and throttles of calls started before the last cut do
+ * not cut again, so one burst of refusals counts once.
  */
 export interface RateLimiter {
   /** Waits for a slot; resolves with the slot's start time, or undefined when none is free before `deadline`. */
@@ -16,12 +18,15 @@ export interface RateLimiterOptions {
   initialRate: number;
   minRate: number;
   maxRate: number;
-  decrease: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+type Phase = 'start' | 'recover' | 'steady';
+
+const MIN_SAMPLES = 5;
 
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const now = options.now ?? Date.now;
@@ -29,29 +34,46 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   let rate = options.initialRate;
   let nextSlot = 0;
   let lastCut = -Infinity;
-  let probing = true;
+  let phase: Phase = 'start';
+  const accepted: number[] = [];
+  const clamp = (r: number) => Math.min(options.maxRate, Math.max(options.minRate, r));
+
+  const acceptedLastSecond = (t: number): number => {
+    while (accepted.length > 0 && (accepted[0] ?? 0) <= t - 1000) accepted.shift();
+    return accepted.length;
+  };
 
   return {
     get rate() {
       return rate;
     },
     async acquire(deadline) {
-      const t = now();
-      const slot = Math.max(t, nextSlot);
-      if (slot > deadline) return undefined;
-      nextSlot = slot + 1000 / rate;
-      if (slot > t) await sleep(slot - t);
-      return slot;
+      for (;;) {
+        const t = now();
+        const slot = Math.max(t, nextSlot);
+        if (slot > deadline) return undefined;
+        nextSlot = slot + 1000 / rate;
+        if (slot <= t) return slot;
+        await sleep(slot - t);
+        // A slot reserved before a cut would fire into the same empty quota: queue again at the new pace.
+        if (lastCut <= t) return slot;
+      }
     },
     onAccepted() {
-      rate = Math.min(options.maxRate, probing ? rate * 1.05 : rate + 1 / rate);
+      const t = now();
+      accepted.push(t);
+      if (phase === 'start') rate = clamp(Math.min(rate * 1.05, Math.max(options.initialRate, 2 * acceptedLastSecond(t))));
+      else rate = clamp(phase === 'recover' ? rate * 1.01 : rate + 0.5 / rate);
     },
     onThrottled(startedAt, retryAfterMs) {
       if (startedAt <= lastCut) return;
       const t = now();
       lastCut = t;
-      probing = false;
-      rate = Math.max(options.minRate, rate * options.decrease);
+      // What was accepted over the last second bounds what the quota sustains, once there are enough samples.
+      const seen = acceptedLastSecond(t);
+      const sustained = seen >= MIN_SAMPLES ? Math.min(rate, seen) : rate;
+      rate = clamp(sustained * (phase === 'start' ? 0.5 : phase === 'recover' ? 0.9 : 0.8));
+      phase = phase === 'start' ? 'recover' : 'steady';
       nextSlot = Math.max(nextSlot, t + Math.max(retryAfterMs ?? 0, 1000 / rate));
     },
   };
