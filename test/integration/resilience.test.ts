@@ -171,3 +171,49 @@ describe('function deadline', () => {
     }
   });
 });
+
+describe('refusals that prove nothing ran are retried', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(async () => {
+    await stack.stop();
+  });
+
+  for (const code of ['SignatureNonceUsed', 'InvalidTimeStamp.Expired', 'InvalidSecurityToken.Expired']) {
+    it(`${code}: retried with a fresh signature, then issued once`, async () => {
+      await reset(stack);
+      await fault(stack, { mode: 'throttle', code, count: 1 });
+      const id = rid('gw');
+      const a = await postJson(`${stack.gateway}/coupons`, request(id, [1]));
+      expect(a.json).toMatchObject({ Success: true });
+      expect(upstreamLines(stack, id).map((l) => [l.attempt, l.Code])).toEqual([[1, code], [2, 'success']]);
+      expect(await ledger(stack)).toHaveLength(1);
+    });
+  }
+
+  it('a connection refused on every attempt: 502, nothing issued, still owed', async () => {
+    const down = await startStack({ RESELLERTRADE_ENDPOINT: 'http://127.0.0.1:9', UPSTREAM_MAX_ATTEMPTS: '3' });
+    try {
+      const a = await postJson(`${down.gateway}/coupons`, request(rid('refused'), [1]));
+      expect(a.status).toBe(502);
+      expect(a.json).toMatchObject({ Success: false, Code: 'Upstream.ECONNREFUSED' });
+    } finally {
+      await down.stop();
+    }
+  });
+
+  it('DRY_RUN validates and logs the exact request without sending it', async () => {
+    const dry = await startStack({ DRY_RUN: 'true' });
+    try {
+      const a = await postJson(`${dry.gateway}/coupons`, request(rid('dry'), [1918000000883]));
+      expect(a.json).toMatchObject({ Success: true, Code: 'DryRun', userAmountModelList: [{ status: 'DRY_RUN' }] });
+      expect(await ledger(dry)).toEqual([]);
+      const line = dry.logs.find((l) => l.includes('dry run'));
+      expect(line).toContain('UserAmountModelList.1.Uid=1918******883');
+    } finally {
+      await dry.stop();
+    }
+  });
+});
