@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { InexactNumber } from './json.js';
-import { messages, validateEnvelope, validateFlat, type SchemaError, type StandaloneValidator } from './schema/validators.generated.js';
+import { messageFor } from './schema/messages.js';
+import { validateEnvelope, validateFlat, type SchemaError, type StandaloneValidator } from './schema/validators.generated.js';
 import { AppError, invalidRequest, type FieldError } from './errors.js';
 import { canonicalDigits, type AnswerForm, type ExactId, type Operation, type Recipient } from './operation.js';
 
@@ -49,12 +50,12 @@ function collectInexact(value: unknown, path: Array<string | number>, out: Field
   }
 }
 
-function schemaErrors(validator: StandaloneValidator, table: Record<string, string>, value: unknown, prefix: string, skip: ReadonlySet<string>): FieldError[] {
+function schemaErrors(validator: StandaloneValidator, value: unknown, prefix: string, skip: ReadonlySet<string>): FieldError[] {
   if (validator(value)) return [];
   const out: FieldError[] = [];
   const seen = new Set<string>();
   for (const e of validator.errors ?? []) {
-    const fe = toFieldError(e, prefix, table);
+    const fe = toFieldError(e, prefix);
     if (skip.has(fe.path)) continue;
     const id = `${fe.path}\u0000${fe.message}`;
     if (!seen.has(id)) {
@@ -65,7 +66,7 @@ function schemaErrors(validator: StandaloneValidator, table: Record<string, stri
   return out;
 }
 
-function toFieldError(e: SchemaError, prefix: string, table: Record<string, string>): FieldError {
+function toFieldError(e: SchemaError, prefix: string): FieldError {
   if (e.keyword === 'additionalProperties') {
     const name = String(e.params['additionalProperty']);
     return { path: `${prefix}${e.instancePath}${pointer([name])}`, message: `unknown property "${name}"` };
@@ -77,8 +78,8 @@ function toFieldError(e: SchemaError, prefix: string, table: Record<string, stri
   if (e.keyword === 'minItems' && e.params['limit'] === 1) {
     return { path: `${prefix}${e.instancePath}`, message: 'must not be empty' };
   }
-  const owner = e.schemaPath.slice(0, e.schemaPath.lastIndexOf('/'));
-  return { path: `${prefix}${e.instancePath}`, message: table[owner] ?? e.message ?? 'is invalid' };
+  const path = `${prefix}${e.instancePath}`;
+  return { path, message: messageFor(path, prefix !== '') ?? e.message ?? 'is invalid' };
 }
 
 function exactId(value: unknown): ExactId | undefined {
@@ -225,13 +226,13 @@ export function decodeSendRequest(value: unknown, limits: RequestLimits, rule: R
     if (value.length === 0) errors.push({ path: '', message: 'a batch must hold at least one request' });
     if (value.length > MAX_BATCH) errors.push({ path: '', message: `a batch must hold at most ${MAX_BATCH} requests` });
     value.slice(0, MAX_BATCH).forEach((element, i) => {
-      const found = schemaErrors(validateEnvelope, messages.envelope, element, `/${i}`, inexact);
+      const found = schemaErrors(validateEnvelope, element, `/${i}`, inexact);
       errors.push(...found);
       if (isEnvelopeShape(element)) raws.push(rawEnvelope(element, `/${i}`));
     });
   } else {
     const isEnvelope = value !== null && typeof value === 'object' && 'param' in value;
-    const found = schemaErrors(isEnvelope ? validateEnvelope : validateFlat, isEnvelope ? messages.envelope : messages.flat, value, '', inexact);
+    const found = schemaErrors(isEnvelope ? validateEnvelope : validateFlat, value, '', inexact);
     errors.push(...found);
     if (isEnvelope && isEnvelopeShape(value)) raws.push(rawEnvelope(value, ''));
     else if (!isEnvelope && isObject(value)) raws.push(rawFlat(value));

@@ -22,7 +22,8 @@ export function createMemoryStore(now: () => number = Date.now): IdempotencyStor
     const t = now();
     for (const [key, entry] of entries) if (entry.expiresAt <= t) entries.delete(key);
   };
-  const copy = (r: IdempotencyRecord): IdempotencyRecord => structuredClone(r);
+  // Chunk records are replaced, never mutated, so a shallow copy of the map is a full snapshot.
+  const copy = (r: IdempotencyRecord): IdempotencyRecord => ({ ...r, chunks: { ...r.chunks } });
 
   return {
     async claim(key, req: ClaimRequest) {

@@ -20,7 +20,7 @@ export function httpAnswer(base: Logger): MiddlewareObj<Buffer, unknown, Error, 
     after: (request) => {
       const [first] = request.response as DeliveryResult[];
       const rendered = first ? renderDelivery(first) : renderDelivery({ error: internal() });
-      loggerOf(request.context, base).info('answered', { status: rendered.status, durationMs: request.context.invocation ? Date.now() - request.context.invocation.startedAt : undefined });
+      loggerOf(request.context, base).info('answered', { status: rendered.status, ...summaryFields(first), durationMs: request.context.invocation ? Date.now() - request.context.invocation.startedAt : undefined });
       request.response = toFcHttpResponse(rendered.status, stringifyExact(rendered.body), rendered.headers);
     },
     onError: (request) => {
@@ -37,6 +37,13 @@ export function httpAnswer(base: Logger): MiddlewareObj<Buffer, unknown, Error, 
       request.response = toFcHttpResponse(e.status, stringifyExact(errorBody(e)), headers);
     },
   };
+}
+
+/** The operation ids and verdicts of a delivery, for the one line that closes each invocation. */
+function summaryFields(result: DeliveryResult | undefined): Record<string, unknown> {
+  if (!result || 'error' in result) return result ? { Code: result.error.code } : {};
+  const ops = result.answers.map((a) => ({ RequestId: a.operation.requestId, Code: 'error' in a ? a.error.code : a.outcome.summary.code, replayed: 'outcome' in a && a.outcome.replayed }));
+  return ops.length === 1 ? { ...ops[0] } : { operations: ops };
 }
 
 export class RetryableDeliveryError extends Error {
@@ -65,7 +72,7 @@ export function jsonAnswer(base: Logger): MiddlewareObj<Buffer, unknown, Error, 
         log.warn('delivery not finished: throwing so the platform delivers it again', { statuses: rendered.map((r) => r.status), result: text.slice(0, 2000) });
         throw new RetryableDeliveryError(`${retryable.length} of ${rendered.length} deliveries are not finished (statuses ${rendered.map((r) => r.status).join(',')}); redelivery continues them without duplicates`);
       }
-      log.info('answered', { statuses: rendered.map((r) => r.status), durationMs: request.context.invocation ? Date.now() - request.context.invocation.startedAt : undefined });
+      log.info('answered', { statuses: rendered.map((r) => r.status), ...(results.length === 1 ? summaryFields(results[0]) : {}), durationMs: request.context.invocation ? Date.now() - request.context.invocation.startedAt : undefined });
       request.response = text;
     },
     onError: (request) => {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { acsTimestamp } from '../acs/encode.js';
 import { sha256Hex, signV3 } from '../acs/v3.js';
 import { classifyResponse, type UpstreamOutcome } from './mapping.js';
@@ -67,7 +67,7 @@ export function createResellerTradeClient(endpoint: URL, transport: Transport, c
   return {
     endpoint,
     async call(action, form, credentials, timeoutMs) {
-      const headers = signedHeaders({ action, host: url.host, body: form, credentials, date: clock(), nonce: randomBytes(16).toString('hex') });
+      const headers = signedHeaders({ action, host: url.host, body: form, credentials, date: clock(), nonce: randomUUID().replaceAll('-', '') });
       const started = performance.now();
       try {
         const answer = await transport.send(url, { method: 'POST', headers, body: form, timeoutMs });

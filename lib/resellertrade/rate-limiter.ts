@@ -1,10 +1,10 @@
 /**
- * Adaptive pacing of upstream calls: calls are spaced 1/rate apart, and the rate follows what the upstream
- * accepts. It starts fast (×1.05 per accepted call, never above twice the rate accepted over the last second)
- * until the first throttle, which proves the quota's burst is spent: the rate drops to half of what was accepted
- * over the last second and climbs gently (×1.01 per call) until the second throttle pins the sustainable rate
- * (×0.9); from then on it is plain AIMD (+0.5 call/s per second, ×0.8 on a throttle). A throttle pauses everyone, and throttles of calls started before the last cut do
- * not cut again, so one burst of refusals counts once.
+ * Adaptive pacing of upstream calls. Nothing is paced until the upstream first pushes back, so a quiet instance
+ * adds no delay at all. That first throttle proves the quota's burst is spent: calls are then spaced 1/rate
+ * apart, the rate starting at half of what was accepted over the last second (`initialRate` when too few calls
+ * were seen) and climbing gently (×1.01 per accepted call) until the second throttle pins the sustainable rate
+ * (×0.9); from then on it is plain AIMD (+0.5 call/s per second, ×0.8 on a throttle). A throttle pauses
+ * everyone, and throttles of calls started before the last cut do not cut again.
  */
 export interface RateLimiter {
   /** Waits for a slot; resolves with the slot's start time, or undefined when none is free before `deadline`. */
@@ -27,6 +27,8 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 type Phase = 'start' | 'recover' | 'steady';
 
 const MIN_SAMPLES = 5;
+/** The first throttle ends an unpaced start: what was accepted over the last second includes the quota's burst. */
+const START_CUT = 0.5;
 
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const now = options.now ?? Date.now;
@@ -48,6 +50,8 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       return rate;
     },
     async acquire(deadline) {
+      // Until the upstream has pushed back once, nothing is paced: a quiet instance adds no delay at all.
+      if (phase === 'start') return now() <= deadline ? now() : undefined;
       for (;;) {
         const t = now();
         const slot = Math.max(t, nextSlot);
@@ -62,8 +66,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     onAccepted() {
       const t = now();
       accepted.push(t);
-      if (phase === 'start') rate = clamp(Math.min(rate * 1.05, Math.max(options.initialRate, 2 * acceptedLastSecond(t))));
-      else rate = clamp(phase === 'recover' ? rate * 1.01 : rate + 0.5 / rate);
+      if (phase !== 'start') rate = clamp(phase === 'recover' ? rate * 1.01 : rate + 0.5 / rate);
     },
     onThrottled(startedAt, retryAfterMs) {
       if (startedAt <= lastCut) return;
@@ -71,8 +74,8 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       lastCut = t;
       // What was accepted over the last second bounds what the quota sustains, once there are enough samples.
       const seen = acceptedLastSecond(t);
-      const sustained = seen >= MIN_SAMPLES ? Math.min(rate, seen) : rate;
-      rate = clamp(sustained * (phase === 'start' ? 0.5 : phase === 'recover' ? 0.9 : 0.8));
+      const sustained = seen >= MIN_SAMPLES ? (phase === 'start' ? seen : Math.min(rate, seen)) : rate;
+      rate = clamp(sustained * (phase === 'start' ? START_CUT : phase === 'recover' ? 0.9 : 0.8));
       phase = phase === 'start' ? 'recover' : 'steady';
       nextSlot = Math.max(nextSlot, t + Math.max(retryAfterMs ?? 0, 1000 / rate));
     },

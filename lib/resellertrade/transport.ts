@@ -1,5 +1,5 @@
 import http from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
 
 export interface HttpAnswer {
   status: number;
@@ -33,24 +33,28 @@ export interface Transport {
 const MAX_IDLE_MS = 4000;
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
+type Client = typeof http | typeof https;
+
 export function createHttpTransport(): Transport {
-  let agents: { http: http.Agent; https: https.Agent } | undefined;
+  let agent: http.Agent | undefined;
   let lastUsed = 0;
-  const agentsFor = () => {
+  // node:https pulls in TLS (~10 ms of start-up): loaded on the first https call, not at cold start.
+  let httpsModule: Promise<typeof https> | undefined;
+  const clientFor = async (secure: boolean): Promise<Client> => (secure ? await (httpsModule ??= import('node:https').then((m) => m.default)) : http);
+  const agentFor = (client: Client) => {
     const now = Date.now();
-    if (!agents || now - lastUsed > MAX_IDLE_MS) {
-      agents?.http.destroy();
-      agents?.https.destroy();
-      agents = { http: new http.Agent({ keepAlive: true, maxSockets: 64 }), https: new https.Agent({ keepAlive: true, maxSockets: 64 }) };
+    if (!agent || now - lastUsed > MAX_IDLE_MS) {
+      agent?.destroy();
+      agent = new client.Agent({ keepAlive: true, maxSockets: 64 });
     }
     lastUsed = now;
-    return agents;
+    return agent;
   };
 
   return {
-    send(url, request) {
-      const secure = url.protocol === 'https:';
-      const pool = agentsFor();
+    async send(url, request) {
+      const client = await clientFor(url.protocol === 'https:');
+      const pool = agentFor(client);
       return new Promise<HttpAnswer>((resolve, reject) => {
         let written = false;
         let settled = false;
@@ -62,10 +66,10 @@ export function createHttpTransport(): Transport {
           reject(err);
         };
         const body = Buffer.from(request.body, 'utf8');
-        const req = (secure ? https : http).request(url, {
+        const req = client.request(url, {
           method: request.method,
           headers: { ...request.headers, 'content-length': String(body.length) },
-          agent: secure ? pool.https : pool.http,
+          agent: pool,
         });
         const timer = setTimeout(() => {
           fail(new TransportError(written, 'Timeout', `no answer within ${request.timeoutMs} ms`));

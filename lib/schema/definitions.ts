@@ -1,84 +1,66 @@
 /**
- * JSON Schemas of the three request forms (CONTRACT §3). They are compiled to standalone validators at build
- * time (`npm run schemas`), so no schema is compiled at cold start. `xMessage` is the sentence a caller sees
- * for any type or range failure of that property; rules that need configuration (amount cap, recipient
- * count, decimals, duplicate uids) are checked in `lib/request.ts`.
+ * JSON Schemas of the three request forms (CONTRACT §3), compiled to standalone validators at build time
+ * (`npm run schemas`), so no schema is compiled at cold start. Shared parts are separate schemas referenced
+ * with $ref, so their validation code exists once. Rules that need configuration (amount cap, recipient
+ * count, decimals, duplicate uids) are checked in `lib/request.ts`; what callers read is in `messages.ts`.
  */
 const MAX_SAFE = 9007199254740991;
 
-const exactId = (what: string) => ({
-  type: ['integer', 'string'],
-  minimum: 1,
-  maximum: MAX_SAFE,
-  pattern: '^[0-9]{1,20}$',
-  xMessage: `${what} must be a positive integer (at most 2^53-1) or a string of 1-20 decimal digits`,
-});
-
-const requestId = {
-  type: 'string',
-  pattern: '^[A-Za-z0-9._:-]{1,64}$',
-  xMessage: 'must be 1-64 characters of A-Z a-z 0-9 - _ . :',
-};
-
+const id = { $id: 'id', type: ['integer', 'string'], minimum: 1, maximum: MAX_SAFE, pattern: '^[0-9]{1,20}$' };
+const amount = { $id: 'amount', type: 'number', exclusiveMinimum: 0 };
+const requestId = { $id: 'requestId', type: 'string', pattern: '^[A-Za-z0-9._:-]{1,64}$' };
 // A pattern rather than min/maxLength: ajv's length check pulls a CommonJS runtime helper into ESM output.
-const shortText = { type: 'string', pattern: '^[^\\u0000-\\u001f]{1,64}$', xMessage: 'must be a string of 1-64 characters without control characters' };
-const fromApp = shortText;
-const operator = shortText;
-const amount = { type: 'number', exclusiveMinimum: 0, xMessage: 'must be a number greater than 0 (a JSON number, not a string)' };
+const text = { $id: 'text', type: 'string', pattern: '^[^\\u0000-\\u001f]{1,64}$' };
 
 const recipients = {
+  $id: 'recipients',
   type: 'array',
   minItems: 1,
-  xMessage: 'must be a non-empty array of {"uid", "amount"}',
   items: {
     type: 'object',
-    xMessage: 'must be an object {"uid", "amount"}',
     required: ['uid', 'amount'],
     additionalProperties: false,
-    properties: { uid: exactId('uid'), amount },
+    properties: { uid: { $ref: 'id' }, amount: { $ref: 'amount' } },
   },
 };
 
 export const flatRequestSchema = {
   $id: 'flat',
   type: 'object',
-  xMessage: 'must be a JSON object',
   required: ['TemplateId', 'userAmountModelList'],
   additionalProperties: false,
   properties: {
-    SellerId: exactId('SellerId'),
-    TemplateId: exactId('TemplateId'),
-    userAmountModelList: recipients,
-    RequestId: requestId,
-    FromApp: fromApp,
-    Bid: exactId('Bid'),
-    Operator: operator,
+    SellerId: { $ref: 'id' },
+    TemplateId: { $ref: 'id' },
+    userAmountModelList: { $ref: 'recipients' },
+    RequestId: { $ref: 'requestId' },
+    FromApp: { $ref: 'text' },
+    Bid: { $ref: 'id' },
+    Operator: { $ref: 'text' },
   },
-} as const;
+};
 
 export const envelopeRequestSchema = {
   $id: 'envelope',
   type: 'object',
-  xMessage: 'must be a JSON object',
   required: ['param'],
   additionalProperties: false,
   properties: {
-    fromApp,
-    requestId,
+    fromApp: { $ref: 'text' },
+    requestId: { $ref: 'requestId' },
     param: {
       type: 'object',
-      xMessage: 'must be an object',
       required: ['templateId', 'userAmountModelList'],
       additionalProperties: false,
       properties: {
-        sellerId: exactId('sellerId'),
-        templateId: exactId('templateId'),
-        userAmountModelList: recipients,
-        bid: exactId('bid'),
-        operator,
+        sellerId: { $ref: 'id' },
+        templateId: { $ref: 'id' },
+        userAmountModelList: { $ref: 'recipients' },
+        bid: { $ref: 'id' },
+        operator: { $ref: 'text' },
       },
     },
   },
-} as const;
+};
 
-export const schemas = { flat: flatRequestSchema, envelope: envelopeRequestSchema };
+export const schemas = [id, amount, requestId, text, recipients, flatRequestSchema, envelopeRequestSchema];

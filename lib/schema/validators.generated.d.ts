@@ -15,5 +15,3 @@ export interface StandaloneValidator {
 export declare const validateFlat: StandaloneValidator;
 export declare const validateEnvelope: StandaloneValidator;
 
-/** schemaPath of a subschema → the sentence a caller sees for any of its type or range failures. */
-export declare const messages: { flat: Record<string, string>; envelope: Record<string, string> };

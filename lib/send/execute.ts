@@ -129,7 +129,7 @@ export async function executeOperation(op: Operation, ctx: ExecuteContext): Prom
   await release(ctx, claim, completed, ttlMs, log);
   if (storeFailure !== undefined && sentThisDelivery === 0) throw storeUnavailable(storeFailure);
   const outcome = outcomeOf(op, recipientResults(op, size, chunks), false);
-  log.info('operation result', { Code: outcome.summary.code, status: outcome.summary.httpStatus, completed, recipients: op.recipients.length, chunks: count });
+  log.debug('operation result', { Code: outcome.summary.code, status: outcome.summary.httpStatus, completed, recipients: op.recipients.length, chunks: count });
   return outcome;
 }
 

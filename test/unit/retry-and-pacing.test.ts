@@ -37,37 +37,45 @@ describe('rate limiter', () => {
     return { now: () => t, sleep: async (ms: number) => void (t += ms), advance: (ms: number) => void (t += ms) };
   };
 
-  it('spaces calls 1/rate apart and refuses a slot past the deadline', async () => {
+  it('paces nothing until the first throttle, then spaces calls 1/rate apart and refuses a slot past the deadline', async () => {
     const clock = virtual();
     const limiter = createRateLimiter({ initialRate: 10, minRate: 1, maxRate: 100, ...clock });
-    expect(await limiter.acquire(1000)).toBe(0);
-    expect(await limiter.acquire(1000)).toBe(100);
-    expect(await limiter.acquire(1000)).toBe(200);
-    expect(await limiter.acquire(250)).toBeUndefined();
+    expect([await limiter.acquire(1000), await limiter.acquire(1000), await limiter.acquire(1000)]).toEqual([0, 0, 0]);
+    limiter.onThrottled(0);
+    expect(limiter.rate).toBe(5);
+    const a = (await limiter.acquire(10_000)) ?? -1;
+    const b = (await limiter.acquire(10_000)) ?? -1;
+    expect(a).toBeGreaterThanOrEqual(200);
+    expect(b - a).toBe(200);
+    expect(await limiter.acquire(clock.now() + 100)).toBeUndefined();
   });
 
-  it('halves on the first throttle, counts a burst of throttles once, and pauses', async () => {
-    const clock = virtual();
-    const limiter = createRateLimiter({ initialRate: 10, minRate: 1, maxRate: 100, ...clock });
-    const slot = (await limiter.acquire(10_000)) ?? 0;
-    limiter.onThrottled(slot);
-    expect(limiter.rate).toBe(5);
-    limiter.onThrottled(slot);
-    expect(limiter.rate).toBe(5);
-    const next = (await limiter.acquire(10_000)) ?? 0;
-    expect(next).toBeGreaterThanOrEqual(200);
-    limiter.onThrottled(next);
-    expect(limiter.rate).toBeCloseTo(4.5);
-  });
-
-  it('grows while calls are accepted, and never beyond twice the accepted rate in the first phase', async () => {
+  it('starts pacing at half the rate accepted over the last second, and counts a burst of throttles once', async () => {
     const clock = virtual();
     const limiter = createRateLimiter({ initialRate: 10, minRate: 1, maxRate: 1000, ...clock });
-    for (let i = 0; i < 50; i++) {
+    for (let i = 0; i < 40; i++) {
+      await limiter.acquire(100_000);
+      limiter.onAccepted();
+      clock.advance(25);
+    }
+    const started = clock.now();
+    limiter.onThrottled(started);
+    expect(limiter.rate).toBe(19.5);
+    limiter.onThrottled(started);
+    expect(limiter.rate).toBe(19.5);
+    const next = (await limiter.acquire(100_000)) ?? 0;
+    limiter.onThrottled(next);
+    expect(limiter.rate).toBeCloseTo(17.55);
+  });
+
+  it('climbs while calls are accepted once pacing has begun', async () => {
+    const clock = virtual();
+    const limiter = createRateLimiter({ initialRate: 10, minRate: 1, maxRate: 1000, ...clock });
+    limiter.onThrottled(0);
+    for (let i = 0; i < 20; i++) {
       await limiter.acquire(100_000);
       limiter.onAccepted();
     }
-    expect(limiter.rate).toBeGreaterThan(10);
-    expect(limiter.rate).toBeLessThanOrEqual(2 * 50);
+    expect(limiter.rate).toBeGreaterThan(5);
   });
 });

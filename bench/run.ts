@@ -1,0 +1,326 @@
+/**
+ * `npm run bench`: cold start, warm per-invocation cost and large-send throughput of the built bundles, each
+ * measured in the same run as its comparison (a bare Node start, a conventionally written reference handler,
+ * bare @alicloud/openapi-client calls). `--tiny` runs a few iterations only (the test suite uses it so the
+ * benchmark cannot rot); `--out FILE` chooses where the JSON goes (default bench/results.json).
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { buildAll, FUNCTIONS } from '../scripts/build.js';
+import { startEmulator, type Emulator } from '../local/emulator/server.js';
+import { startRedis, type RedisServer } from '../test/helpers/redis.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const tiny = process.argv.includes('--tiny');
+const outIndex = process.argv.indexOf('--out');
+const outFile = outIndex > 0 ? (process.argv[outIndex + 1] ?? '') : `${root}bench/results.json`;
+const N = tiny ? { cold: 3, warm: 30, warmup: 10, large: 1000 } : { cold: 25, warm: 3000, warmup: 300, large: 10_000 };
+const KEY = { accessKeyId: 'STS.benchKey', accessKeySecret: 'bench-secret', securityToken: 'bench-token' };
+
+type Fn = keyof typeof FUNCTIONS;
+
+interface Dist {
+  median: number;
+  p90: number;
+  p99: number;
+  n: number;
+}
+
+function dist(values: number[]): Dist {
+  const s = [...values].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
+  return { median: at(0.5), p90: at(0.9), p99: at(0.99), n: s.length };
+}
+
+const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
+
+/** Runs `script` in a fresh plain `node` process; resolves with the ms from spawn to its RESULT line, and the line. */
+function runChild(script: string, env: Record<string, string>): Promise<{ ms: number; result: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    let done = false;
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString('utf8');
+      const at = out.indexOf('RESULT ');
+      if (!done && at >= 0 && out.indexOf('\n', at) > 0) {
+        done = true;
+        const ms = performance.now() - started;
+        const line = out.slice(at + 7, out.indexOf('\n', at));
+        resolve({ ms, result: JSON.parse(line) as Record<string, unknown> });
+      }
+      if (out.length > 1_000_000) out = out.slice(-10_000);
+    });
+    child.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
+    child.on('exit', (code) => {
+      if (!done) reject(new Error(`child exited ${code} without a result: ${err.slice(-2000)} ${out.slice(-2000)}`));
+    });
+  });
+}
+
+let seq = 0;
+const nextId = (label: string) => `bench-${label}-${process.pid}-${++seq}`;
+const sendBody = (requestId: string, recipients = 1) => ({
+  SellerId: '3944837183',
+  TemplateId: '295873',
+  RequestId: requestId,
+  FromApp: 'bench',
+  userAmountModelList: Array.from({ length: recipients }, (_, i) => ({ uid: String(1918000000000 + i), amount: 1 })),
+});
+const httpEvent = (body: unknown) => ({
+  version: 'v1', rawPath: '/coupons', body: JSON.stringify(body), isBase64Encoded: false,
+  headers: { 'Content-Type': 'application/json' }, queryParameters: {},
+  requestContext: { requestId: 'bench', http: { method: 'POST', path: '/coupons' } },
+});
+function eventFor(fn: Fn | 'reference', label: string): unknown {
+  const id = nextId(label);
+  if (fn === 'coupon-http' || fn === 'reference') return httpEvent(sendBody(id));
+  const { RequestId: _r, ...data } = sendBody(id);
+  if (fn === 'coupon-event') return { id, source: 'bench', specversion: '1.0', type: 'bench', data };
+  return { triggerTime: new Date().toISOString(), triggerName: id, payload: JSON.stringify(data) };
+}
+
+const context = (timeout = 60) => JSON.stringify({ requestId: '1-bench', credentials: KEY, function: { name: 'bench', timeout }, region: 'cn-hangzhou', accountId: '1' });
+
+const COLD = `
+const { handler } = await import(process.env.BUNDLE);
+const out = await handler(Buffer.from(process.env.EVENT), JSON.parse(process.env.CONTEXT));
+const text = typeof out === 'string' ? out : JSON.stringify(out);
+process.stdout.write('RESULT ' + JSON.stringify({ ok: text.includes('SENT') || text.includes('success') }) + '\\n');
+process.exit(0);`;
+const BARE = `process.stdout.write('RESULT {"ok":true}\\n');`;
+
+async function coldStarts(emulator: Emulator, redis: RedisServer | undefined) {
+  const endpoint = { RESELLERTRADE_ENDPOINT: emulator.url, LOG_LEVEL: 'warn' };
+  const series: Record<string, number[]> = {};
+  const add = (name: string, ms: number) => (series[name] ??= []).push(ms);
+  const failures: string[] = [];
+  for (let i = 0; i < N.cold; i++) {
+    add('bare node', (await runChild(BARE, {})).ms);
+    const ref = await runChild(COLD, { ...endpoint, BUNDLE: `${root}bench/.build/reference.mjs`, EVENT: JSON.stringify(eventFor('reference', 'ref')), CONTEXT: context() });
+    if (!ref.result['ok']) failures.push('reference');
+    add('reference', ref.ms);
+    for (const fn of Object.keys(FUNCTIONS) as Fn[]) {
+      const stores: Array<[string, Record<string, string>]> = [['memory', {}]];
+      if (redis) stores.push(['redis', { IDEMPOTENCY_STORE: redis.url }]);
+      for (const [store, env] of stores) {
+        const r = await runChild(COLD, { ...endpoint, ...env, BUNDLE: `${root}dist/${fn}/index.mjs`, EVENT: JSON.stringify(eventFor(fn, 'cold')), CONTEXT: context() });
+        if (!r.result['ok']) failures.push(`${fn}/${store}`);
+        add(`${fn} (${store})`, r.ms);
+      }
+    }
+  }
+  return { series: Object.fromEntries(Object.entries(series).map(([k, v]) => [k, dist(v)])), failures };
+}
+
+const WARM_OURS = `
+const { handler } = await import(process.env.BUNDLE);
+const ctx = JSON.parse(process.env.CONTEXT);
+const n = Number(process.env.N), warmup = Number(process.env.WARMUP);
+const event = (i) => Buffer.from(JSON.stringify({ version: 'v1', rawPath: '/coupons', isBase64Encoded: false, headers: { 'Content-Type': 'application/json' }, queryParameters: {},
+  requestContext: { requestId: 'w', http: { method: 'POST', path: '/coupons' } },
+  body: JSON.stringify({ SellerId: '3944837183', TemplateId: '295873', RequestId: 'warm-' + process.pid + '-' + i, FromApp: 'bench', userAmountModelList: [{ uid: '1918000000883', amount: 1 }] }) }));
+for (let i = 0; i < warmup; i++) await handler(event('w' + i), ctx);
+const lat = [];
+const cpu0 = process.cpuUsage();
+for (let i = 0; i < n; i++) { const t = performance.now(); const r = await handler(event(i), ctx); lat.push(performance.now() - t); if (r.statusCode !== 200) throw new Error(r.body); }
+const cpu = process.cpuUsage(cpu0);
+process.stdout.write('RESULT ' + JSON.stringify({ lat, cpuMsPerCall: (cpu.user + cpu.system) / 1000 / n }) + '\\n');
+process.exit(0);`;
+
+const WARM_SDK = `
+import { createRequire } from 'node:module';
+const require = createRequire(process.env.ROOT + 'package.json');
+const OpenApi = require('@alicloud/openapi-client');
+const Util = require('@alicloud/tea-util');
+const ctx = JSON.parse(process.env.CONTEXT);
+const url = new URL(process.env.RESELLERTRADE_ENDPOINT);
+const client = new OpenApi.default(new OpenApi.Config({ ...ctx.credentials, endpoint: url.host, protocol: 'HTTP', readTimeout: 10000, connectTimeout: 10000 }));
+const params = new OpenApi.Params({ action: 'SendCoupon', version: '2019-12-27', protocol: 'HTTP', pathname: '/', method: 'POST', authType: 'AK', style: 'RPC', reqBodyType: 'formData', bodyType: 'json' });
+const n = Number(process.env.N), warmup = Number(process.env.WARMUP);
+const call = (i) => client.callApi(params, new OpenApi.OpenApiRequest({ body: { SellerId: '3944837183', TemplateId: '295873', RequestId: 'sdk-' + process.pid + '-' + i, FromApp: 'bench', UserAmountModelList: [{ Uid: '1918000000883', Amount: 1 }] } }), new Util.RuntimeOptions({}));
+for (let i = 0; i < warmup; i++) await call('w' + i);
+const lat = [];
+const cpu0 = process.cpuUsage();
+for (let i = 0; i < n; i++) { const t = performance.now(); const r = await call(i); lat.push(performance.now() - t); if (r.body.Success !== true) throw new Error('failed'); }
+const cpu = process.cpuUsage(cpu0);
+process.stdout.write('RESULT ' + JSON.stringify({ lat, cpuMsPerCall: (cpu.user + cpu.system) / 1000 / n }) + '\\n');
+process.exit(0);`;
+
+async function warm(emulator: Emulator) {
+  const env = { RESELLERTRADE_ENDPOINT: emulator.url, LOG_LEVEL: 'info', CONTEXT: context(), N: String(N.warm), WARMUP: String(N.warmup), ROOT: root };
+  const ours = await runChild(WARM_OURS, { ...env, BUNDLE: `${root}dist/coupon-http/index.mjs` });
+  const sdk = await runChild(WARM_SDK, env);
+  const o = dist(ours.result['lat'] as number[]);
+  const s = dist(sdk.result['lat'] as number[]);
+  return {
+    calls: N.warm,
+    ours: { ...o, cpuMsPerCall: ours.result['cpuMsPerCall'] as number },
+    sdk: { ...s, cpuMsPerCall: sdk.result['cpuMsPerCall'] as number },
+    ratioMedian: o.median / s.median,
+    ratioCpu: (ours.result['cpuMsPerCall'] as number) / (sdk.result['cpuMsPerCall'] as number),
+  };
+}
+
+const LARGE = `
+const { handler } = await import(process.env.BUNDLE);
+const t = performance.now();
+const out = JSON.parse(await handler(Buffer.from(process.env.EVENT), JSON.parse(process.env.CONTEXT)));
+const seconds = (performance.now() - t) / 1000;
+const sent = out.userAmountModelList.filter((r) => r.status === 'SENT').length;
+process.stdout.write('RESULT ' + JSON.stringify({ seconds, sent, success: out.Success, peakRssMB: process.resourceUsage().maxRSS / 1024 }) + '\\n');
+process.exit(0);`;
+
+async function largeSend() {
+  const qps = 50;
+  const emulator = await startEmulator({ ...KEY, qps });
+  try {
+    const { RequestId: _r, ...data } = sendBody('unused', N.large);
+    const event = { triggerTime: new Date().toISOString(), triggerName: nextId('large'), payload: JSON.stringify(data) };
+    const r = await runChild(LARGE, {
+      BUNDLE: `${root}dist/coupon-timer/index.mjs`, EVENT: JSON.stringify(event), CONTEXT: context(900),
+      RESELLERTRADE_ENDPOINT: emulator.url, CHUNK_SIZE: '50', MAX_RECIPIENTS: String(N.large), LOG_LEVEL: 'warn',
+    });
+    const stats = emulator.stats();
+    const ceiling = qps * 50;
+    const seconds = r.result['seconds'] as number;
+    const issued = emulator.ledger.list();
+    return {
+      recipients: N.large,
+      sent: r.result['sent'] as number,
+      issuedOncePerRecipient: issued.length === N.large && new Set(issued.map((c) => c.uid)).size === N.large,
+      seconds,
+      recipientsPerSecond: N.large / seconds,
+      ceilingPerSecond: ceiling,
+      fractionOfCeiling: N.large / seconds / ceiling,
+      upstreamCalls: stats.sendCoupon,
+      throttledCalls: stats.throttled,
+      throttledShare: stats.throttled / Math.max(1, stats.sendCoupon),
+      peakRssMB: r.result['peakRssMB'] as number,
+    };
+  } finally {
+    await emulator.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const extraCa = process.env['NODE_EXTRA_CA_CERTS'] !== undefined;
+  process.stderr.write(`building bundles${tiny ? ' (tiny mode)' : ''}…\n`);
+  const sizes = await buildAll();
+  mkdirSync(`${root}bench/.build`, { recursive: true });
+  await build({ entryPoints: [`${root}bench/reference/handler.ts`], outfile: `${root}bench/.build/reference.mjs`, bundle: true, platform: 'node', format: 'esm', target: 'node20', minify: true, logLevel: 'error', banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } });
+  const referenceSize = statSync(`${root}bench/.build/reference.mjs`).size;
+
+  const emulator = await startEmulator({ ...KEY });
+  let redis: RedisServer | undefined;
+  try {
+    redis = await startRedis();
+  } catch (err) {
+    process.stderr.write(`no redis-server: Redis rows skipped (${err instanceof Error ? err.message : String(err)})\n`);
+  }
+  try {
+    process.stderr.write('cold starts…\n');
+    const cold = await coldStarts(emulator, redis);
+    process.stderr.write('warm cost…\n');
+    const warmCost = await warm(emulator);
+    process.stderr.write('large send…\n');
+    const large = await largeSend();
+
+    const bare = cold.series['bare node']?.median ?? NaN;
+    const ref = cold.series['reference']?.median ?? NaN;
+    const added = Object.fromEntries(Object.entries(cold.series).filter(([k]) => k !== 'bare node').map(([k, v]) => [k, { addedMedianMs: v.median - bare, addedP90Ms: v.p90 - (cold.series['bare node']?.p90 ?? NaN), ratioToReference: (v.median - bare) / (ref - bare) }]));
+    const ours = Object.entries(added).filter(([k]) => k !== 'reference');
+    const goals = [
+      { goal: 'added cold start, memory store', target: '≤ 25 ms and ≤ 1/4 of the reference', measured: Math.max(...ours.filter(([k]) => k.includes('memory')).map(([, v]) => v.addedMedianMs)), met: ours.filter(([k]) => k.includes('memory')).every(([, v]) => v.addedMedianMs <= 25 && v.ratioToReference <= 0.25) },
+      ...(redis ? [{ goal: 'added cold start, Redis store', target: '≤ 40 ms and ≤ 1/4 of the reference', measured: Math.max(...ours.filter(([k]) => k.includes('redis')).map(([, v]) => v.addedMedianMs)), met: ours.filter(([k]) => k.includes('redis')).every(([, v]) => v.addedMedianMs <= 40 && v.ratioToReference <= 0.25) }] : []),
+      { goal: 'warm cost per call vs bare SDK', target: 'ratio ≤ 1 (median latency and CPU)', measured: Math.max(warmCost.ratioMedian, warmCost.ratioCpu), met: warmCost.ratioMedian <= 1 && warmCost.ratioCpu <= 1 },
+      { goal: 'large send throughput', target: '≥ 90 % of the ceiling', measured: large.fractionOfCeiling, met: large.fractionOfCeiling >= 0.9 },
+      { goal: 'large send throttled calls', target: '≤ 2 %', measured: large.throttledShare, met: large.throttledShare <= 0.02 },
+      { goal: 'large send peak RSS', target: '≤ 128 MB', measured: large.peakRssMB, met: large.peakRssMB <= 128 },
+      { goal: 'bundle size', target: '≤ 256 KiB each', measured: Math.max(...Object.values(sizes)) / 1024, met: Object.values(sizes).every((s) => s <= 256 * 1024) },
+    ];
+    const results = {
+      date: new Date().toISOString(),
+      command: `npm run bench${tiny ? ' -- --tiny' : ''}`,
+      mode: tiny ? 'tiny' : 'full',
+      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', memoryGiB: round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` },
+      nodeExtraCaCerts: { setInBenchEnvironment: extraCa, setForMeasuredProcesses: false },
+      coldStart: { processesPerRow: N.cold, wallMsSpawnToFirstAnswer: cold.series, added, failures: cold.failures },
+      warm: warmCost,
+      largeSend: large,
+      artifactsKiB: { ...Object.fromEntries(Object.entries(sizes).map(([k, v]) => [k, round(v / 1024)])), 'reference (bench only)': round(referenceSize / 1024) },
+      goals,
+    };
+    writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);
+    const table = renderTable(results);
+    process.stdout.write(`${table}\n`);
+    if (!tiny) writeFileSync(`${root}bench/RESULTS.md`, table);
+  } finally {
+    await emulator.close();
+    await redis?.stop();
+  }
+}
+
+type Results = {
+  date: string; command: string; machine: Record<string, unknown>; nodeExtraCaCerts: { setInBenchEnvironment: boolean };
+  coldStart: { processesPerRow: number; wallMsSpawnToFirstAnswer: Record<string, Dist>; added: Record<string, { addedMedianMs: number; ratioToReference: number }> };
+  warm: Awaited<ReturnType<typeof warm>>; largeSend: Awaited<ReturnType<typeof largeSend>>; artifactsKiB: Record<string, number>;
+  goals: Array<{ goal: string; target: string; measured: number; met: boolean }>;
+};
+
+function renderTable(r: Results): string {
+  const m = r.machine;
+  const lines = [
+    '# Benchmark results',
+    '',
+    `Latest run: ${r.date}, \`${r.command}\` on ${String(m['cpus'])} × ${String(m['model'])}, ${String(m['memoryGiB'])} GiB, Node ${String(m['node'])}, ${String(m['platform'])}.`,
+    `NODE_EXTRA_CA_CERTS: ${r.nodeExtraCaCerts.setInBenchEnvironment ? 'set in the shell, unset for every measured process' : 'not set'}.`,
+    '',
+    `## Cold start (fresh \`node\` process: load the bundle, answer one send against the emulator; ${r.coldStart.processesPerRow} processes per row, interleaved)`,
+    '',
+    '| row | median ms | p90 ms | added over bare node (median) | added ÷ reference\'s added |',
+    '|---|---:|---:|---:|---:|',
+    ...Object.entries(r.coldStart.wallMsSpawnToFirstAnswer).map(([k, v]) => {
+      const a = r.coldStart.added[k];
+      return `| ${k} | ${round(v.median)} | ${round(v.p90)} | ${a ? round(a.addedMedianMs) : '–'} | ${a ? round(a.ratioToReference, 2) : '–'} |`;
+    }),
+    '',
+    `## Warm cost per invocation (${r.warm.calls} sequential calls, one recipient, zero-latency emulator)`,
+    '',
+    '| | median ms | p99 ms | CPU ms per call |',
+    '|---|---:|---:|---:|',
+    `| coupon-http (validation, idempotency, logging, mapping) | ${round(r.warm.ours.median, 3)} | ${round(r.warm.ours.p99, 3)} | ${round(r.warm.ours.cpuMsPerCall, 3)} |`,
+    `| bare @alicloud/openapi-client callApi | ${round(r.warm.sdk.median, 3)} | ${round(r.warm.sdk.p99, 3)} | ${round(r.warm.sdk.cpuMsPerCall, 3)} |`,
+    `| ratio ours / bare SDK | ${round(r.warm.ratioMedian, 2)} | | ${round(r.warm.ratioCpu, 2)} |`,
+    '',
+    `## Large send (${r.largeSend.recipients} recipients through coupon-timer, 50 per call, EMULATOR_QPS=50)`,
+    '',
+    '| recipients/s | ceiling | fraction | upstream calls | throttled | peak RSS MB | each issued once |',
+    '|---:|---:|---:|---:|---:|---:|---|',
+    `| ${round(r.largeSend.recipientsPerSecond)} | ${r.largeSend.ceilingPerSecond} | ${round(r.largeSend.fractionOfCeiling * 100)} % | ${r.largeSend.upstreamCalls} | ${r.largeSend.throttledCalls} (${round(r.largeSend.throttledShare * 100)} %) | ${round(r.largeSend.peakRssMB)} | ${r.largeSend.issuedOncePerRecipient ? 'yes' : 'NO'} |`,
+    '',
+    '## Artifacts (minified bundles)',
+    '',
+    '| bundle | KiB |',
+    '|---|---:|',
+    ...Object.entries(r.artifactsKiB).map(([k, v]) => `| ${k} | ${v} |`),
+    '',
+    '## Goals',
+    '',
+    '| goal | target | measured | met |',
+    '|---|---|---:|---|',
+    ...r.goals.map((g) => `| ${g.goal} | ${g.target} | ${round(g.measured, 3)} | ${g.met ? 'yes' : 'no'} |`),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`benchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
