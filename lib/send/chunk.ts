@@ -17,10 +17,6 @@ export interface ChunkSendContext {
   random: () => number;
 }
 
-export interface ChunkSendResult {
-  outcome: UpstreamOutcome;
-  attempts: number;
-}
 
 /** Below this much time left, a call is not started: it would end as a timeout, i.e. as an unknown outcome. */
 export const MIN_ATTEMPT_MS = 1000;
@@ -43,13 +39,26 @@ export async function reserveSlot(ctx: Pick<ChunkSendContext, 'limiter' | 'deadl
 }
 
 /**
- * Sends one chunk's form, retrying only what the retry policy allows. The first slot is reserved by the
- * caller (before it records the chunk as SENDING); each retry reserves its own.
+ * Where a chunk's state is written: SENDING before each attempt leaves, PENDING again after a refusal that
+ * proves nothing ran, so that a crash during a backoff leaves the chunk sendable instead of UNKNOWN.
  */
-export async function sendChunk(ctx: ChunkSendContext, form: string, firstSlot: number, fields: Record<string, unknown>): Promise<ChunkSendResult> {
+export interface ChunkJournal {
+  /** False when the store could not record it: then the attempt must not happen. */
+  sending(): Promise<boolean>;
+  pending(outcome: Extract<UpstreamOutcome, { kind: 'rejected' }>): Promise<void>;
+}
+
+export type ChunkSendResult = { outcome: UpstreamOutcome; attempts: number } | { unrecorded: true; attempts: number };
+
+/**
+ * Sends one chunk's form, retrying only what the retry policy allows. The first slot is reserved by the
+ * caller; each retry reserves its own.
+ */
+export async function sendChunk(ctx: ChunkSendContext, journal: ChunkJournal, form: string, firstSlot: number, fields: Record<string, unknown>): Promise<ChunkSendResult> {
   let slot: number | undefined = firstSlot;
   let refresh = false;
   for (let attempt = 1; ; attempt++) {
+    if (!(await journal.sending())) return { unrecorded: true, attempts: attempt - 1 };
     const timeoutMs = Math.min(ctx.timeoutMs, ctx.deadline - ctx.now());
     const { outcome, latencyMs } = await ctx.client.call('SendCoupon', form, ctx.credentials(refresh), timeoutMs);
     const logFields = {
@@ -68,10 +77,11 @@ export async function sendChunk(ctx: ChunkSendContext, form: string, firstSlot: 
     if (outcome.kind === 'rejected' && outcome.retry === 'throttled') ctx.limiter.onThrottled(slot, outcome.retryAfterMs);
     const delay = retryDelay(outcome, attempt, ctx.policy, ctx.random);
     ctx.logger[outcome.kind === 'unknown' ? 'error' : 'warn']('upstream SendCoupon', { ...logFields, Message: outcome.message, retryInMs: delay });
-    if (delay === undefined) return { outcome, attempts: attempt };
+    if (delay === undefined || outcome.kind !== 'rejected') return { outcome, attempts: attempt };
+    await journal.pending(outcome);
     if (ctx.now() + delay + MIN_ATTEMPT_MS > ctx.deadline) return { outcome: { ...deadlineOutcome(attempt), code: outcome.code }, attempts: attempt };
     await ctx.sleep(delay);
-    refresh = outcome.kind === 'rejected' && outcome.retry === 'token';
+    refresh = outcome.retry === 'token';
     slot = await reserveSlot(ctx);
     if (slot === undefined) return { outcome: deadlineOutcome(attempt), attempts: attempt };
   }

@@ -8,7 +8,7 @@ import { maskUid, type Operation, type RecipientResult } from '../operation.js';
 import { runPool } from '../pool.js';
 import { buildSendCouponForm, chunkRequestId } from '../resellertrade/form.js';
 import { summarize, type Summary } from '../summary.js';
-import { deadlineOutcome, reserveSlot, sendChunk, type ChunkSendContext } from './chunk.js';
+import { deadlineOutcome, reserveSlot, sendChunk, type ChunkJournal, type ChunkSendContext } from './chunk.js';
 import { chunkCount, chunkRecipients, chunkRecordFor, isTerminal, recipientResults } from './results.js';
 
 export interface ExecuteContext extends Omit<ChunkSendContext, 'logger'> {
@@ -103,12 +103,20 @@ export async function executeOperation(op: Operation, ctx: ExecuteContext): Prom
       log.warn('chunk not attempted: not enough time left before the function timeout', fields);
       return;
     }
-    if (!(await put(n, { state: 'SENDING', upstreamRequestId, at: ctx.now() }))) {
+    const journal: ChunkJournal = {
+      sending: () => put(n, { state: 'SENDING', upstreamRequestId, at: ctx.now() }),
+      pending: async (refusal) => {
+        await put(n, chunkRecordFor(refusal, recipients, upstreamRequestId, ctx.now()));
+      },
+    };
+    const sent = await sendChunk({ ...ctx, logger: log }, journal, buildSendCouponForm(op, recipients, upstreamRequestId), slot, fields);
+    if ('unrecorded' in sent) {
+      chunks[n] = chunkRecordFor(deadlineOutcome(0), recipients, upstreamRequestId, ctx.now());
       log.error('chunk not sent: the idempotency store could not record it first', { ...fields, storeError: storeFailure });
       return;
     }
-    sentThisDelivery += 1;
-    const { outcome } = await sendChunk({ ...ctx, logger: log }, buildSendCouponForm(op, recipients, upstreamRequestId), slot, fields);
+    if (sent.attempts > 0) sentThisDelivery += 1;
+    const { outcome } = sent;
     const record = chunkRecordFor(outcome, recipients, upstreamRequestId, ctx.now());
     chunks[n] = record;
     if (record.state === 'UNKNOWN') {

@@ -145,6 +145,8 @@ describe('crash safety (Redis, the deployed configuration)', () => {
 
   it('a process killed after chunk 1 of 3: the next delivery sends chunks 2 and 3 only', async () => {
     const env = { IDEMPOTENCY_STORE: redis.url, RESELLERTRADE_ENDPOINT: upstream.emulator, CHUNK_SIZE: '2', CHUNK_CONCURRENCY: '1', UPSTREAM_INITIAL_QPS: '1', FUNCTION_TIMEOUT_SECONDS: '5' };
+    // One throttle first: it ends the limiter's unpaced start, so chunks then go out about a second apart.
+    await fault(upstream, { mode: 'throttle', count: 1 });
     const crashing = await startStack(env);
     const id = rid('crash');
     const body = request(id, [1, 2, 3, 4, 5, 6]);

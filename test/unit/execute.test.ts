@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config.js';
+import { operationKey } from '../../lib/idempotency/core.js';
+import { createMemoryStore } from '../../lib/idempotency/memory.js';
+import type { IdempotencyStore } from '../../lib/idempotency/types.js';
+import { createLogger } from '../../lib/log.js';
+import type { Operation } from '../../lib/operation.js';
+import type { CallResult, ResellerTradeClient } from '../../lib/resellertrade/client.js';
+import { createRateLimiter } from '../../lib/resellertrade/rate-limiter.js';
+import { executeOperation, type ExecuteContext } from '../../lib/send/execute.js';
+
+const op: Operation = {
+  sellerId: { digits: '1', kind: 'number' },
+  templateId: { digits: '2', kind: 'number' },
+  requestId: 'unit-op',
+  fromApp: 'unit',
+  form: 'flat',
+  recipients: [{ uid: { digits: '10', kind: 'number' }, amount: 1 }, { uid: { digits: '11', kind: 'number' }, amount: 2 }],
+};
+
+function context(store: IdempotencyStore, answers: CallResult[], onSleep: () => Promise<void> = async () => {}): ExecuteContext & { calls: string[] } {
+  const calls: string[] = [];
+  const client: ResellerTradeClient = {
+    endpoint: new URL('http://upstream.invalid'),
+    call: async (_action, form) => {
+      calls.push(form);
+      const next = answers.shift();
+      if (!next) throw new Error('unexpected call');
+      return next;
+    },
+  };
+  return {
+    calls,
+    config: { ...loadConfig({}), chunkSize: 1, chunkConcurrency: 1 },
+    store,
+    client,
+    limiter: createRateLimiter({ initialRate: 1000, minRate: 1, maxRate: 1000 }),
+    policy: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1 },
+    credentials: () => ({ accessKeyId: 'a', accessKeySecret: 's' }),
+    timeoutMs: 1000,
+    deadline: Date.now() + 60_000,
+    logger: createLogger('error', {}, () => undefined),
+    now: Date.now,
+    sleep: onSleep,
+    random: () => 0.5,
+  };
+}
+
+const ok = (uid: string, youhuiId: string): CallResult => ({ outcome: { kind: 'ok', httpStatus: 200, items: [{ uid, youhuiId }] }, latencyMs: 1 });
+const throttled: CallResult = { outcome: { kind: 'rejected', retry: 'throttled', terminal: 'refused', code: 'Throttling.User', message: 'slow down' }, latencyMs: 1 };
+const timeout: CallResult = { outcome: { kind: 'unknown', code: 'Upstream.Timeout', message: 'no answer' }, latencyMs: 1 };
+
+describe('executeOperation', () => {
+  it('sends each chunk once, records it, and replays the completed operation without calling upstream', async () => {
+    const store = createMemoryStore();
+    const ctx = context(store, [ok('10', '100'), ok('11', '101')]);
+    const first = await executeOperation(op, ctx);
+    expect(first.results).toEqual([{ status: 'SENT', youhuiId: { digits: '100', kind: 'number' } }, { status: 'SENT', youhuiId: { digits: '101', kind: 'number' } }]);
+    expect(ctx.calls.map((f) => new URLSearchParams(f).get('RequestId'))).toEqual(['unit-op-1', 'unit-op-2']);
+    const again = await executeOperation(op, context(store, []));
+    expect(again.replayed).toBe(true);
+    expect(again.results).toEqual(first.results);
+  });
+
+  it('keeps a throttled chunk PENDING (sendable) while it waits to retry, not SENDING', async () => {
+    const store = createMemoryStore();
+    let seenDuringBackoff: string | undefined;
+    const ctx = context(store, [throttled, ok('10', '100'), ok('11', '101')], async () => {
+      const probe = await store.claim(operationKey(op), { hash: 'probe', owner: 'probe', leaseUntil: 0, now: Date.now(), ttlMs: 1000 });
+      seenDuringBackoff = probe.record.chunks[1]?.state;
+    });
+    const out = await executeOperation(op, ctx);
+    expect(seenDuringBackoff).toBe('PENDING');
+    expect(out.summary.success).toBe(true);
+  });
+
+  it('never re-sends an UNKNOWN chunk, and finishes the others on redelivery', async () => {
+    const store = createMemoryStore();
+    const first = await executeOperation(op, context(store, [timeout, throttled, throttled, throttled]));
+    expect(first.results.map((r) => r.status)).toEqual(['UNKNOWN', 'FAILED']);
+    expect(first.results[1]).toMatchObject({ retryable: true, code: 'Throttling.User' });
+    const ctx = context(store, [ok('11', '101')]);
+    const second = await executeOperation(op, ctx);
+    expect(ctx.calls).toHaveLength(1);
+    expect(new URLSearchParams(ctx.calls[0]).get('UserAmountModelList.1.Uid')).toBe('11');
+    expect(second.results.map((r) => r.status)).toEqual(['UNKNOWN', 'SENT']);
+    expect(second.summary.code).toBe('PartialFailure');
+  });
+
+  it('does not send when the store cannot record the chunk first', async () => {
+    const memory = createMemoryStore();
+    const broken: IdempotencyStore = { ...memory, putChunk: async () => Promise.reject(new (await import('../../lib/idempotency/types.js')).StoreError('down')) };
+    const ctx = context(broken, [ok('10', '100')]);
+    await expect(executeOperation(op, ctx)).rejects.toMatchObject({ status: 503, code: 'IdempotencyStoreUnavailable' });
+    expect(ctx.calls).toHaveLength(0);
+  });
+});
