@@ -2,7 +2,8 @@
  * `npm run bench`: cold start, warm per-invocation cost and large-send throughput of the built bundles, each
  * measured in the same run as its comparison (a bare Node start, a conventionally written reference handler,
  * bare @alicloud/openapi-client calls). `--tiny` runs a few iterations only (the test suite uses it so the
- * benchmark cannot rot); `--out FILE` chooses where the JSON goes (default bench/results.json).
+ * benchmark cannot rot); `--out FILE` chooses where the JSON goes (default bench/results.json) and `--work DIR`
+ * where bundles are built (default dist/ and bench/.build/).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,10 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const tiny = process.argv.includes('--tiny');
 const outIndex = process.argv.indexOf('--out');
 const outFile = outIndex > 0 ? (process.argv[outIndex + 1] ?? '') : `${root}bench/results.json`;
+const workIndex = process.argv.indexOf('--work');
+const work = workIndex > 0 ? `${process.argv[workIndex + 1] ?? ''}/` : undefined;
+const distDir = work ? `${work}dist/` : `${root}dist/`;
+const buildDir = work ? `${work}build/` : `${root}bench/.build/`;
 const N = tiny ? { cold: 3, warm: 30, warmup: 10, large: 1000 } : { cold: 25, warm: 3000, warmup: 300, large: 10_000 };
 const KEY = { accessKeyId: 'STS.benchKey', accessKeySecret: 'bench-secret', securityToken: 'bench-token' };
 
@@ -45,16 +50,24 @@ function runChild(script: string, env: Record<string, string>): Promise<{ ms: nu
     let out = '';
     let err = '';
     let done = false;
+    // The measured process logs to stdout: read it promptly and scan only what is new, or a slow reader
+    // would throttle the child through a full pipe and show up in its timings.
     child.stdout.on('data', (c: Buffer) => {
-      out += c.toString('utf8');
+      const text = c.toString('utf8');
+      if (done) return;
+      const combined = out + text;
+      if (!combined.includes('RESULT ')) {
+        out = combined.slice(-200);
+        return;
+      }
+      out = combined;
       const at = out.indexOf('RESULT ');
-      if (!done && at >= 0 && out.indexOf('\n', at) > 0) {
+      const end = out.indexOf('\n', at);
+      if (at >= 0 && end > 0) {
         done = true;
         const ms = performance.now() - started;
-        const line = out.slice(at + 7, out.indexOf('\n', at));
-        resolve({ ms, result: JSON.parse(line) as Record<string, unknown> });
+        resolve({ ms, result: JSON.parse(out.slice(at + 7, end)) as Record<string, unknown> });
       }
-      if (out.length > 1_000_000) out = out.slice(-10_000);
     });
     child.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
     child.on('exit', (code) => {
@@ -102,14 +115,14 @@ async function coldStarts(emulator: Emulator, redis: RedisServer | undefined) {
   const failures: string[] = [];
   for (let i = 0; i < N.cold; i++) {
     add('bare node', (await runChild(BARE, {})).ms);
-    const ref = await runChild(COLD, { ...endpoint, BUNDLE: `${root}bench/.build/reference.mjs`, EVENT: JSON.stringify(eventFor('reference', 'ref')), CONTEXT: context() });
+    const ref = await runChild(COLD, { ...endpoint, BUNDLE: `${buildDir}reference.mjs`, EVENT: JSON.stringify(eventFor('reference', 'ref')), CONTEXT: context() });
     if (!ref.result['ok']) failures.push('reference');
     add('reference', ref.ms);
     for (const fn of Object.keys(FUNCTIONS) as Fn[]) {
       const stores: Array<[string, Record<string, string>]> = [['memory', {}]];
       if (redis) stores.push(['redis', { IDEMPOTENCY_STORE: redis.url }]);
       for (const [store, env] of stores) {
-        const r = await runChild(COLD, { ...endpoint, ...env, BUNDLE: `${root}dist/${fn}/index.mjs`, EVENT: JSON.stringify(eventFor(fn, 'cold')), CONTEXT: context() });
+        const r = await runChild(COLD, { ...endpoint, ...env, BUNDLE: `${distDir}${fn}/index.mjs`, EVENT: JSON.stringify(eventFor(fn, 'cold')), CONTEXT: context() });
         if (!r.result['ok']) failures.push(`${fn}/${store}`);
         add(`${fn} (${store})`, r.ms);
       }
@@ -154,7 +167,7 @@ process.exit(0);`;
 
 async function warm(emulator: Emulator) {
   const env = { RESELLERTRADE_ENDPOINT: emulator.url, LOG_LEVEL: 'info', CONTEXT: context(), N: String(N.warm), WARMUP: String(N.warmup), ROOT: root };
-  const ours = await runChild(WARM_OURS, { ...env, BUNDLE: `${root}dist/coupon-http/index.mjs` });
+  const ours = await runChild(WARM_OURS, { ...env, BUNDLE: `${distDir}coupon-http/index.mjs` });
   const sdk = await runChild(WARM_SDK, env);
   const o = dist(ours.result['lat'] as number[]);
   const s = dist(sdk.result['lat'] as number[]);
@@ -168,9 +181,11 @@ async function warm(emulator: Emulator) {
 }
 
 const LARGE = `
+import { readFileSync } from 'node:fs';
 const { handler } = await import(process.env.BUNDLE);
+const event = readFileSync(process.env.EVENT_FILE);
 const t = performance.now();
-const out = JSON.parse(await handler(Buffer.from(process.env.EVENT), JSON.parse(process.env.CONTEXT)));
+const out = JSON.parse(await handler(event, JSON.parse(process.env.CONTEXT)));
 const seconds = (performance.now() - t) / 1000;
 const sent = out.userAmountModelList.filter((r) => r.status === 'SENT').length;
 process.stdout.write('RESULT ' + JSON.stringify({ seconds, sent, success: out.Success, peakRssMB: process.resourceUsage().maxRSS / 1024 }) + '\\n');
@@ -182,8 +197,10 @@ async function largeSend() {
   try {
     const { RequestId: _r, ...data } = sendBody('unused', N.large);
     const event = { triggerTime: new Date().toISOString(), triggerName: nextId('large'), payload: JSON.stringify(data) };
+    const eventFile = `${buildDir}large-event.json`;
+    writeFileSync(eventFile, JSON.stringify(event));
     const r = await runChild(LARGE, {
-      BUNDLE: `${root}dist/coupon-timer/index.mjs`, EVENT: JSON.stringify(event), CONTEXT: context(900),
+      BUNDLE: `${distDir}coupon-timer/index.mjs`, EVENT_FILE: eventFile, CONTEXT: context(900),
       RESELLERTRADE_ENDPOINT: emulator.url, CHUNK_SIZE: '50', MAX_RECIPIENTS: String(N.large), LOG_LEVEL: 'warn',
     });
     const stats = emulator.stats();
@@ -211,10 +228,10 @@ async function largeSend() {
 async function main(): Promise<void> {
   const extraCa = process.env['NODE_EXTRA_CA_CERTS'] !== undefined;
   process.stderr.write(`building bundles${tiny ? ' (tiny mode)' : ''}…\n`);
-  const sizes = await buildAll();
+  const sizes = await buildAll(distDir.slice(0, -1));
   mkdirSync(`${root}bench/.build`, { recursive: true });
-  await build({ entryPoints: [`${root}bench/reference/handler.ts`], outfile: `${root}bench/.build/reference.mjs`, bundle: true, platform: 'node', format: 'esm', target: 'node20', minify: true, logLevel: 'error', banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } });
-  const referenceSize = statSync(`${root}bench/.build/reference.mjs`).size;
+  await build({ entryPoints: [`${root}bench/reference/handler.ts`], outfile: `${buildDir}reference.mjs`, bundle: true, platform: 'node', format: 'esm', target: 'node20', minify: true, logLevel: 'error', banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } });
+  const referenceSize = statSync(`${buildDir}reference.mjs`).size;
 
   const emulator = await startEmulator({ ...KEY });
   let redis: RedisServer | undefined;

@@ -35,7 +35,7 @@ export function createLogger(level: LogLevel, bound: LogFields = {}, write: Line
     if (RANK[lvl] < min) return;
     const record = { time: new Date().toISOString(), level: lvl, msg, ...bound, ...(fields ? redact(fields) : {}) };
     try {
-      write(JSON.stringify(record, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+      write(JSON.stringify(record));
     } catch {
       write(JSON.stringify({ time: record.time, level: lvl, msg, logError: 'fields could not be serialised' }));
     }

@@ -2,7 +2,7 @@
  * `npm run build`: one minified ESM bundle per function in dist/<function>/index.mjs, exactly what `s deploy`
  * uploads (handler `index.handler`). The schemas are compiled first, so a build never ships stale validators.
  */
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { compileSchemas, generatedPath } from './compile-schemas.js';
@@ -13,8 +13,9 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 /**
  * Start-up trimming: modules that dependencies import at load time but that these functions never run
- * (middy's streamed-response support, ioredis's debug output) are replaced by the small shims in
- * scripts/shims/, which keep the same behaviour should the code path ever be taken.
+ * (middy's streamed-response support, ioredis's debug output) or run only on some paths (ioredis's TLS, DNS
+ * and assert) are replaced by the small shims in scripts/shims/, which keep the same behaviour should the
+ * code path ever be taken, loading the real module then.
  */
 const coldStartShims: Plugin = {
   name: 'cold-start-shims',
@@ -23,16 +24,27 @@ const coldStartShims: Plugin = {
     b.onResolve({ filter: /^node:stream\/web$/ }, (args) => (args.importer.includes('@middy/core') ? shim('stream-web.js') : undefined));
     b.onResolve({ filter: /^node:stream\/promises$/ }, (args) => (args.importer.includes('@middy/core') ? shim('stream-promises.js') : undefined));
     b.onResolve({ filter: /^debug$/ }, (args) => (args.importer.includes('ioredis') ? shim('debug.cjs') : undefined));
+    b.onResolve({ filter: /^(tls|dns|assert)$/ }, (args) =>
+      args.importer.includes('ioredis') ? { path: args.path, namespace: 'lazy-builtin' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+      contents: readFileSync(`${root}/scripts/shims/lazy-builtin.cjs`, 'utf8').replace('__LAZY_BUILTIN__', JSON.stringify(`node:${args.path}`)),
+      loader: 'js',
+      resolveDir: `${root}/scripts/shims`,
+    }));
   },
 };
 
-export async function buildAll(): Promise<Record<string, number>> {
-  writeFileSync(generatedPath, compileSchemas());
-  rmSync(`${root}/dist`, { recursive: true, force: true });
+/** Builds every function into `outDir` (default dist/); returns each bundle's size in bytes. */
+export async function buildAll(outDir = `${root}/dist`): Promise<Record<string, number>> {
+  const validators = compileSchemas();
+  // Written only when it changed: a build running beside the tests must not rewrite a file they import.
+  if (!existsSync(generatedPath) || readFileSync(generatedPath, 'utf8') !== validators) writeFileSync(generatedPath, validators);
+  rmSync(outDir, { recursive: true, force: true });
   const sizes: Record<string, number> = {};
   for (const [name, entry] of Object.entries(FUNCTIONS)) {
-    const outfile = `${root}/dist/${name}/index.mjs`;
-    mkdirSync(`${root}/dist/${name}`, { recursive: true });
+    const outfile = `${outDir}/${name}/index.mjs`;
+    mkdirSync(`${outDir}/${name}`, { recursive: true });
     const result = await build({
       entryPoints: [`${root}/${entry}`],
       outfile,

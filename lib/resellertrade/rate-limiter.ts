@@ -66,6 +66,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     onAccepted() {
       const t = now();
       accepted.push(t);
+      acceptedLastSecond(t);
       if (phase !== 'start') rate = clamp(phase === 'recover' ? rate * 1.01 : rate + 0.5 / rate);
     },
     onThrottled(startedAt, retryAfterMs) {

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAll } from '../../scripts/build.js';
 import { cloudEvent, timerEvent } from '../fixtures/requests.js';
+import { startRedis } from '../helpers/redis.js';
 import { httpEvent, invoke, ledger, postJson, rid, startStack, type Stack } from '../helpers/stack.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -49,5 +50,20 @@ describe('the built dist/ bundles', () => {
     expect((await invoke(stack, 'coupon-event', cloudEvent(rid('dist'), { ...base, userAmountModelList: [{ uid: 102, amount: 2 }] }))).json).toMatchObject({ Success: true });
     expect((await invoke(stack, 'coupon-timer', timerEvent({ ...base, userAmountModelList: [{ uid: 103, amount: 3 }] }))).json).toMatchObject({ Success: true });
     expect((await ledger(stack)).map((c) => [c.uid, c.amount])).toEqual([['101', 1], ['102', 2], ['103', 3]]);
+  });
+
+  it('work with the Redis store (ioredis and its start-up shims bundled)', async () => {
+    const redis = await startRedis();
+    const withRedis = await startStack({ LOCAL_FUNCTIONS: 'dist', IDEMPOTENCY_STORE: redis.url });
+    try {
+      const body = { SellerId: 3944837183, TemplateId: 295873, FromApp: 'dist-app', RequestId: rid('dist-redis'), userAmountModelList: [{ uid: 104, amount: 4 }] };
+      expect((await postJson(`${withRedis.gateway}/coupons`, body)).status).toBe(200);
+      const again = await postJson(`${withRedis.gateway}/coupons`, body);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect(await ledger(withRedis)).toHaveLength(1);
+    } finally {
+      await withRedis.stop();
+      await redis.stop();
+    }
   });
 });
