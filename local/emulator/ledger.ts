@@ -19,7 +19,8 @@ export class Ledger {
   }
 
   issue(entry: Omit<Coupon, 'youhuiId' | 'createdAt'>): Coupon {
-    const coupon: Coupon = { youhuiId: (this.next++).toString(), createdAt: new Date().toISOString(), ...entry };
+    const { sellerId, templateId, uid, amount, requestId, fromApp } = entry;
+    const coupon: Coupon = { youhuiId: (this.next++).toString(), sellerId, templateId, uid, amount, requestId, fromApp, createdAt: new Date().toISOString() };
     this.coupons.push(coupon);
     return coupon;
   }
