@@ -8,7 +8,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  * The runtime role's STS credentials: `context.credentials` first, else the ALIBABA_CLOUD_* variables FC also
  * injects. Read on every call so a refresh (after InvalidSecurityToken.Expired) sees the newest values.
  */
-export function credentialSource(context: FcContext, env: Env): (refresh: boolean) => Credentials {
+export function credentialSource(context: FcContext, env: Env): () => Credentials {
   return () => {
     const c = context.credentials;
     if (c?.accessKeyId && c.accessKeySecret) {

@@ -21,7 +21,7 @@ export async function sendDeliveries(_event: Buffer, context: InvocationContext)
     const answers: OperationAnswer[] = [];
     for (const operation of item.decoded.operations) {
       try {
-        if (!runtime.config.dryRun) credentials(false);
+        if (!runtime.config.dryRun) credentials();
         const outcome = await executeOperation(operation, {
           config: runtime.config,
           store: runtime.store,

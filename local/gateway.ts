@@ -1,8 +1,8 @@
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import type { FcContext, FcCredentials } from '../lib/fc.js';
 import type { FcHttpResponse } from '../lib/triggers/http.js';
+import { listen, type Listening } from './listen.js';
 
 export type FcFunction = (event: Buffer, context: FcContext) => Promise<unknown>;
 
@@ -29,13 +29,7 @@ export interface AsyncRecord {
   error?: { errorMessage: string; errorType: string };
 }
 
-export interface Gateway {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-  /** Settles when every async invocation accepted so far has finished its retries. */
-  drain(): Promise<void>;
-}
+export type Gateway = Listening;
 
 const INVOKE_PATH = /^\/2023-03-30\/functions\/([^/]+)\/invocations\/?$/;
 const MAX_BODY = 32 * 1024 * 1024;
@@ -72,7 +66,6 @@ function serialise(result: unknown): string {
  * every function, and every other request mapped to an HTTP trigger event for the HTTP function and back.
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const running = new Set<Promise<void>>();
   const asyncRecords = new Map<string, AsyncRecord>();
   const log = options.log ?? (() => undefined);
   const retryDelays = options.asyncRetryDelaysMs ?? [1000, 2000, 4000];
@@ -90,7 +83,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const invokeAsync = (name: string, fn: FcFunction, event: Buffer, requestId: string) => {
     const record: AsyncRecord = { requestId, functionName: name, status: 'running', attempts: 0 };
     asyncRecords.set(requestId, record);
-    const task = (async () => {
+    void (async () => {
       for (let attempt = 0; attempt <= retryDelays.length; attempt++) {
         if (attempt > 0) await new Promise((r) => setTimeout(r, retryDelays[attempt - 1]));
         record.attempts = attempt + 1;
@@ -105,8 +98,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       }
       record.status = 'failed';
     })();
-    running.add(task);
-    void task.finally(() => running.delete(task));
   };
 
   const invoke = async (req: http.IncomingMessage, res: http.ServerResponse, name: string) => {
@@ -197,20 +188,5 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       res.end(JSON.stringify({ errorMessage: err instanceof Error ? err.message : String(err), errorType: 'GatewayError' }));
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
-    port,
-    drain: async () => {
-      while (running.size > 0) await Promise.allSettled([...running]);
-    },
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return listen(server, options.host ?? '127.0.0.1', options.port ?? 0);
 }

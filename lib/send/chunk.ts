@@ -8,7 +8,8 @@ export interface ChunkSendContext {
   client: ResellerTradeClient;
   limiter: RateLimiter;
   policy: RetryPolicy;
-  credentials: (refresh: boolean) => Credentials;
+  /** Read again for every attempt, so a retry after InvalidSecurityToken.Expired signs with fresh keys. */
+  credentials: () => Credentials;
   timeoutMs: number;
   deadline: number;
   logger: Logger;
@@ -56,11 +57,10 @@ export type ChunkSendResult = { outcome: UpstreamOutcome; attempts: number } | {
  */
 export async function sendChunk(ctx: ChunkSendContext, journal: ChunkJournal, form: string, firstSlot: number, fields: Record<string, unknown>): Promise<ChunkSendResult> {
   let slot: number | undefined = firstSlot;
-  let refresh = false;
   for (let attempt = 1; ; attempt++) {
     if (!(await journal.sending())) return { unrecorded: true, attempts: attempt - 1 };
     const timeoutMs = Math.min(ctx.timeoutMs, ctx.deadline - ctx.now());
-    const { outcome, latencyMs } = await ctx.client.call('SendCoupon', form, ctx.credentials(refresh), timeoutMs);
+    const { outcome, latencyMs } = await ctx.client.call('SendCoupon', form, ctx.credentials(), timeoutMs);
     const logFields = {
       ...fields,
       attempt,
@@ -81,7 +81,6 @@ export async function sendChunk(ctx: ChunkSendContext, journal: ChunkJournal, fo
     await journal.pending(outcome);
     if (ctx.now() + delay + MIN_ATTEMPT_MS > ctx.deadline) return { outcome: { ...deadlineOutcome(attempt), code: outcome.code }, attempts: attempt };
     await ctx.sleep(delay);
-    refresh = outcome.retry === 'token';
     slot = await reserveSlot(ctx);
     if (slot === undefined) return { outcome: deadlineOutcome(attempt), attempts: attempt };
   }

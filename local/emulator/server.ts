@@ -1,12 +1,12 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import { verifyV1 } from '../../lib/acs/v1.js';
-import { verifyV3 } from '../../lib/acs/v3.js';
+import { verifyV1, type V1VerifyResult } from '../../lib/acs/v1.js';
+import { verifyV3, type V3VerifyResult } from '../../lib/acs/v3.js';
 import { rawNumber, stringifyExact } from '../../lib/json.js';
 import { FaultQueue, parseFault, type Fault } from './faults.js';
 import { Ledger } from './ledger.js';
 import { TokenBucket } from './rate.js';
+import { listen } from '../listen.js';
 
 export interface EmulatorOptions {
   host?: string;
@@ -46,6 +46,13 @@ class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
     super(message);
   }
+}
+
+/** A failed signature check as the gateway answers it: 404 unknown key, 400 incomplete, 403 mismatch. */
+function refuseUnless(verdict: V1VerifyResult | V3VerifyResult): void {
+  if (verdict.ok) return;
+  const status = verdict.code === 'InvalidAccessKeyId.NotFound' ? 404 : verdict.code === 'IncompleteSignature' ? 400 : 403;
+  throw new ApiError(status, verdict.code, verdict.message);
 }
 
 function readBody(req: http.IncomingMessage, limit = 4 * 1024 * 1024): Promise<Buffer> {
@@ -123,8 +130,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     let token: string | undefined;
     if ((headers['authorization'] ?? '').startsWith('ACS3-')) {
       if (!headers['authorization']?.startsWith('ACS3-HMAC-SHA256 ')) throw new ApiError(400, 'UnsupportedSignatureAlgorithm', 'Only ACS3-HMAC-SHA256 is supported.');
-      const verdict = verifyV3({ method: req.method ?? 'POST', pathname: url.pathname, query, headers, body }, lookupSecret);
-      if (!verdict.ok) throw new ApiError(verdict.code === 'InvalidAccessKeyId.NotFound' ? 404 : verdict.code === 'IncompleteSignature' ? 400 : 403, verdict.code, verdict.message);
+      refuseUnless(verifyV3({ method: req.method ?? 'POST', pathname: url.pathname, query, headers, body }, lookupSecret));
       action = headers['x-acs-action'];
       version = headers['x-acs-version'];
       timestamp = headers['x-acs-date'];
@@ -132,8 +138,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       token = headers['x-acs-security-token'];
     } else if (query['Signature'] !== undefined) {
       const all = { ...query, ...form };
-      const verdict = verifyV1(req.method ?? 'POST', all, lookupSecret);
-      if (!verdict.ok) throw new ApiError(verdict.code === 'InvalidAccessKeyId.NotFound' ? 404 : verdict.code === 'IncompleteSignature' ? 400 : 403, verdict.code, verdict.message);
+      refuseUnless(verifyV1(req.method ?? 'POST', all, lookupSecret));
       action = all['Action'];
       version = all['Version'];
       timestamp = all['Timestamp'];
@@ -286,21 +291,16 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     handle(req, res).catch(() => sendError(res, new ApiError(500, 'InternalError', 'The request processing has failed due to some unknown error.')));
   });
   server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const listening = await listen(server, options.host ?? '127.0.0.1', options.port ?? 0);
   return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
-    port,
+    url: listening.url,
+    port: listening.port,
     ledger,
     stats: () => ({ ...stats }),
     close: async () => {
       for (const t of timers) clearTimeout(t);
       timers.clear();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listening.close();
     },
   };
 }

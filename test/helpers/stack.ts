@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { Coupon } from '../../local/emulator/ledger.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -90,15 +91,7 @@ export const invoke = (stack: Pick<Stack, 'gateway'>, fn: string, event: unknown
     body: typeof event === 'string' ? event : JSON.stringify(event),
   });
 
-export interface LedgerCoupon {
-  youhuiId: string;
-  sellerId: string;
-  templateId: string;
-  uid: string;
-  amount: number;
-  requestId: string;
-  fromApp: string;
-}
+export type LedgerCoupon = Omit<Coupon, 'createdAt'>;
 
 export async function ledger(stack: Pick<Stack, 'emulator'>): Promise<LedgerCoupon[]> {
   return ((await call(`${stack.emulator}/__emulator/coupons`)).json as { coupons: LedgerCoupon[] }).coupons;
