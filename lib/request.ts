@@ -26,11 +26,11 @@ export interface DecodedRequest {
 const REQUEST_ID_CHARS = /[^A-Za-z0-9._:-]/g;
 export const MAX_BATCH = 100;
 
-/** Characters outside the allowed set become `_`; past 64 it keeps 55 characters, `.` and 8 hex of SHA-256. */
+/** Characters outside the allowed set become `_`; one longer than 64 keeps 55 characters, `.` and 8 hex of its SHA-256. */
 export function deriveRequestId(raw: string): string {
   const cleaned = raw.replace(REQUEST_ID_CHARS, '_');
   if (cleaned.length <= 64) return cleaned;
-  return `${cleaned.slice(0, 55)}.${createHash('sha256').update(raw).digest('hex').slice(0, 8)}`;
+  return `${cleaned.slice(0, 55)}.${createHash('sha256').update(cleaned).digest('hex').slice(0, 8)}`;
 }
 
 function pointer(segments: ReadonlyArray<string | number>): string {

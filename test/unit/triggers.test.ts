@@ -94,5 +94,8 @@ describe('derived RequestIds', () => {
     const derived = deriveRequestId(raw);
     expect(derived).toHaveLength(64);
     expect(derived).toBe(`${raw.slice(0, 55)}.${createHash('sha256').update(raw).digest('hex').slice(0, 8)}`);
+    const withSlashes = `/campaigns/${'c'.repeat(60)}:evt-1`;
+    const sanitised = withSlashes.replace(/\//g, '_');
+    expect(deriveRequestId(withSlashes)).toBe(`${sanitised.slice(0, 55)}.${createHash('sha256').update(sanitised).digest('hex').slice(0, 8)}`);
   });
 });
