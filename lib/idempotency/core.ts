@@ -19,9 +19,11 @@ export function contentHash(op: Operation): string {
   return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
 }
 
-export type ClaimResult =
-  | { kind: 'acquired'; chunks: Record<number, ChunkRecord> }
-  | { kind: 'completed'; chunks: Record<number, ChunkRecord> };
+export interface ClaimResult {
+  kind: 'acquired' | 'completed';
+  chunkSize: number;
+  chunks: Record<number, ChunkRecord>;
+}
 
 export interface Claim {
   key: string;
@@ -34,10 +36,10 @@ export interface Claim {
  * other content is 422, an abandoned one (lease run out) is taken over with its progress, and a store that
  * cannot answer stops the send (503).
  */
-export async function claimOperation(store: IdempotencyStore, op: Operation, claim: Claim, leaseUntil: number, now: number, ttlMs: number): Promise<ClaimResult> {
+export async function claimOperation(store: IdempotencyStore, op: Operation, claim: Claim, chunkSize: number, leaseUntil: number, now: number, ttlMs: number): Promise<ClaimResult> {
   let answer;
   try {
-    answer = await store.claim(claim.key, { hash: claim.hash, owner: claim.owner, leaseUntil, now, ttlMs });
+    answer = await store.claim(claim.key, { hash: claim.hash, chunkSize, owner: claim.owner, leaseUntil, now, ttlMs });
   } catch (err) {
     if (err instanceof StoreError) throw storeUnavailable(err.message);
     throw err;
@@ -48,8 +50,9 @@ export async function claimOperation(store: IdempotencyStore, op: Operation, cla
       requestId: op.requestId,
     });
   }
-  if (acquired) return { kind: 'acquired', chunks: record.chunks };
-  if (record.status === 'COMPLETED') return { kind: 'completed', chunks: record.chunks };
+  const progress = { chunkSize: record.chunkSize > 0 ? record.chunkSize : chunkSize, chunks: record.chunks };
+  if (acquired) return { kind: 'acquired', ...progress };
+  if (record.status === 'COMPLETED') return { kind: 'completed', ...progress };
   throw new AppError(409, 'RequestInProgress', `RequestId ${op.requestId} is being processed by another delivery; retry later to get its result.`, {
     requestId: op.requestId,
     retryable: true,

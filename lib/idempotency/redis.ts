@@ -8,7 +8,7 @@ import { StoreError, type ChunkRecord, type ClaimRequest, type IdempotencyRecord
  */
 const CLAIM = `
 if redis.call('EXISTS', KEYS[1]) == 0 then
-  redis.call('HSET', KEYS[1], 'status', 'IN_PROGRESS', 'hash', ARGV[1], 'owner', ARGV[2], 'leaseUntil', ARGV[3])
+  redis.call('HSET', KEYS[1], 'status', 'IN_PROGRESS', 'hash', ARGV[1], 'owner', ARGV[2], 'leaseUntil', ARGV[3], 'chunkSize', ARGV[6])
   redis.call('PEXPIRE', KEYS[1], ARGV[5])
   return {1, redis.call('HGETALL', KEYS[1])}
 end
@@ -37,13 +37,13 @@ end
 return 1`;
 
 interface Scripted extends RedisClient {
-  couponClaim(key: string, hash: string, owner: string, leaseUntil: string, now: string, ttl: string): Promise<[number, string[]]>;
+  couponClaim(key: string, hash: string, owner: string, leaseUntil: string, now: string, ttl: string, chunkSize: string): Promise<[number, string[]]>;
   couponPutChunk(key: string, owner: string, field: string, value: string): Promise<number>;
   couponFinish(key: string, owner: string, completed: string, ttl: string): Promise<number>;
 }
 
 function toRecord(flat: string[]): IdempotencyRecord {
-  const record: IdempotencyRecord = { status: 'IN_PROGRESS', hash: '', owner: '', leaseUntil: 0, chunks: {} };
+  const record: IdempotencyRecord = { status: 'IN_PROGRESS', hash: '', owner: '', leaseUntil: 0, chunkSize: 0, chunks: {} };
   for (let i = 0; i + 1 < flat.length; i += 2) {
     const field = flat[i] ?? '';
     const value = flat[i + 1] ?? '';
@@ -51,6 +51,7 @@ function toRecord(flat: string[]): IdempotencyRecord {
     else if (field === 'hash') record.hash = value;
     else if (field === 'owner') record.owner = value;
     else if (field === 'leaseUntil') record.leaseUntil = Number(value);
+    else if (field === 'chunkSize') record.chunkSize = Number(value);
     else if (field.startsWith('c:')) record.chunks[Number(field.slice(2))] = JSON.parse(value) as ChunkRecord;
   }
   return record;
@@ -86,7 +87,7 @@ export async function createRedisStore(url: string, options: { prefix?: string; 
   return {
     claim: (key, r: ClaimRequest) =>
       guarded('claim', async () => {
-        const [acquired, flat] = await client.couponClaim(prefix + key, r.hash, r.owner, String(r.leaseUntil), String(r.now), String(r.ttlMs));
+        const [acquired, flat] = await client.couponClaim(prefix + key, r.hash, r.owner, String(r.leaseUntil), String(r.now), String(r.ttlMs), String(r.chunkSize));
         return { acquired: acquired === 1, record: toRecord(flat) };
       }),
     putChunk: (key, owner, chunk, record) =>

@@ -21,11 +21,14 @@ export interface IdempotencyRecord {
   hash: string;
   owner: string;
   leaseUntil: number;
+  /** Recipients per chunk when the record was created: chunk numbers mean this, whatever CHUNK_SIZE is now. */
+  chunkSize: number;
   chunks: Record<number, ChunkRecord>;
 }
 
 export interface ClaimRequest {
   hash: string;
+  chunkSize: number;
   owner: string;
   leaseUntil: number;
   now: number;

@@ -56,10 +56,11 @@ export async function executeOperation(op: Operation, ctx: ExecuteContext): Prom
   const log = ctx.logger.child({ RequestId: op.requestId });
   if (ctx.config.dryRun) return dryRun(op, { ...ctx, logger: log });
 
-  const size = ctx.config.chunkSize;
   const ttlMs = ctx.config.idempotencyTtlSeconds * 1000;
   const claim: Claim = { key: operationKey(op), hash: contentHash(op), owner: randomUUID() };
-  const claimed = await claimOperation(ctx.store, op, claim, ctx.deadline + LEASE_MARGIN_MS, ctx.now(), ttlMs);
+  const claimed = await claimOperation(ctx.store, op, claim, ctx.config.chunkSize, ctx.deadline + LEASE_MARGIN_MS, ctx.now(), ttlMs);
+  // The split the first delivery chose stays, even if CHUNK_SIZE changed since: chunk n must mean the same recipients.
+  const size = claimed.chunkSize;
   const chunks: Record<number, ChunkRecord> = { ...claimed.chunks };
   if (claimed.kind === 'completed') {
     log.info('replayed a completed operation', { idempotencyKey: claim.key });

@@ -66,7 +66,7 @@ describe('executeOperation', () => {
     const store = createMemoryStore();
     let seenDuringBackoff: string | undefined;
     const ctx = context(store, [throttled, ok('10', '100'), ok('11', '101')], async () => {
-      const probe = await store.claim(operationKey(op), { hash: 'probe', owner: 'probe', leaseUntil: 0, now: Date.now(), ttlMs: 1000 });
+      const probe = await store.claim(operationKey(op), { hash: 'probe', chunkSize: 1, owner: 'probe', leaseUntil: 0, now: Date.now(), ttlMs: 1000 });
       seenDuringBackoff = probe.record.chunks[1]?.state;
     });
     const out = await executeOperation(op, ctx);
@@ -85,6 +85,18 @@ describe('executeOperation', () => {
     expect(new URLSearchParams(ctx.calls[0]).get('UserAmountModelList.1.Uid')).toBe('11');
     expect(second.results.map((r) => r.status)).toEqual(['UNKNOWN', 'SENT']);
     expect(second.summary.code).toBe('PartialFailure');
+  });
+
+  it("keeps the first delivery's chunking when CHUNK_SIZE changes before a redelivery", async () => {
+    const store = createMemoryStore();
+    await executeOperation(op, context(store, [ok('10', '100'), throttled, throttled, throttled]));
+    const ctx = context(store, [ok('11', '101')]);
+    ctx.config = { ...ctx.config, chunkSize: 50 };
+    const second = await executeOperation(op, ctx);
+    expect(ctx.calls).toHaveLength(1);
+    const form = new URLSearchParams(ctx.calls[0]);
+    expect([form.get('RequestId'), form.get('UserAmountModelList.1.Uid'), form.get('UserAmountModelList.2.Uid')]).toEqual(['unit-op-2', '11', null]);
+    expect(second.summary.success).toBe(true);
   });
 
   it('does not send when the store cannot record the chunk first', async () => {
