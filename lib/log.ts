@@ -13,10 +13,9 @@ export interface Logger {
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 const SECRET_KEY = /secret|token|authorization|password/i;
 
-function redact(fields: LogFields): LogFields {
-  const out: LogFields = {};
-  for (const [k, v] of Object.entries(fields)) out[k] = SECRET_KEY.test(k) ? '[redacted]' : v;
-  return out;
+function redactInto(target: LogFields, fields: LogFields): LogFields {
+  for (const k in fields) target[k] = SECRET_KEY.test(k) ? '[redacted]' : fields[k];
+  return target;
 }
 
 export type LineWriter = (line: string) => void;
@@ -33,11 +32,12 @@ export function createLogger(level: LogLevel, bound: LogFields = {}, write: Line
   const min = RANK[level];
   const emit = (lvl: LogLevel, msg: string, fields?: LogFields): void => {
     if (RANK[lvl] < min) return;
-    const record = { time: new Date().toISOString(), level: lvl, msg, ...bound, ...(fields ? redact(fields) : {}) };
+    const record: LogFields = { time: new Date().toISOString(), level: lvl, msg, ...bound };
+    if (fields) redactInto(record, fields);
     try {
       write(JSON.stringify(record));
     } catch {
-      write(JSON.stringify({ time: record.time, level: lvl, msg, logError: 'fields could not be serialised' }));
+      write(JSON.stringify({ time: record['time'], level: lvl, msg, logError: 'fields could not be serialised' }));
     }
   };
   return {
@@ -45,6 +45,6 @@ export function createLogger(level: LogLevel, bound: LogFields = {}, write: Line
     info: (m, f) => emit('info', m, f),
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
-    child: (fields) => createLogger(level, { ...bound, ...redact(fields) }, write),
+    child: (fields) => createLogger(level, redactInto({ ...bound }, fields), write),
   };
 }

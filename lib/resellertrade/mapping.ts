@@ -102,9 +102,8 @@ export function classifyResponse(status: number, headers: Readonly<Record<string
   const upstreamRequestId = body ? text(pick(body, 'RequestId', 'requestId')) : undefined;
   const hostId = body ? text(pick(body, 'HostId')) : undefined;
   const ids = { ...(upstreamRequestId === undefined ? {} : { upstreamRequestId }), ...(hostId === undefined ? {} : { hostId }) };
-  const snippet = rawBody.slice(0, 120).replace(/\s+/g, ' ');
-
   if (body === undefined) {
+    const snippet = rawBody.slice(0, 120).replace(/\s+/g, ' ');
     if (status >= 400 && status < 500) {
       return { kind: 'rejected', retry: status === 429 ? 'throttled' : 'none', terminal: 'refused', code: `Upstream.Http${status}`, message: `the upstream answered HTTP ${status} with a body that is not JSON: "${snippet}"`, httpStatus: status };
     }
