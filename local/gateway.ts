@@ -31,7 +31,8 @@ export interface AsyncRecord {
 
 export type Gateway = Listening;
 
-const INVOKE_PATH = /^\/2023-03-30\/functions\/([^/]+)\/invocations\/?$/;
+/** InvokeFunction, FC 3.0 path and the FC 2.0 one that @alicloud/fc2 calls (the service name is not used). */
+const INVOKE_PATHS = [/^\/2023-03-30\/functions\/([^/]+)\/invocations\/?$/, /^\/2016-08-15\/services\/[^/]+\/functions\/([^/]+)\/invocations\/?$/];
 const MAX_BODY = 32 * 1024 * 1024;
 
 const fcRequestId = () => `1-${Math.floor(Date.now() / 1000).toString(16)}-${randomBytes(4).toString('hex')}-${randomBytes(6).toString('hex')}`;
@@ -174,7 +175,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
-    const match = INVOKE_PATH.exec(url.pathname);
+    const match = INVOKE_PATHS.map((p) => p.exec(url.pathname)).find((m) => m !== null);
     let work: Promise<void>;
     if (match && req.method === 'POST') work = invoke(req, res, decodeURIComponent(match[1] ?? ''));
     else if (url.pathname.startsWith('/__gateway/invocations/') && req.method === 'GET') {
