@@ -41,19 +41,14 @@ export function createRuntime(env: Env): RuntimeHolder {
   const logger = createLogger(config?.logLevel ?? 'info', { function: env['FC_FUNCTION_NAME'] });
   if (failure) logger.error('invalid configuration: every invocation will fail until it is fixed', { problems: failure.message });
 
-  let runtime: Promise<Runtime> | undefined;
   const build = async (c: Config): Promise<Runtime> => {
     const store = c.store.kind === 'redis' ? await (await import('./idempotency/redis.js')).createRedisStore(c.store.url) : processMemoryStore();
     const client = createResellerTradeClient(c.endpoint, createHttpTransport());
     const limiter = createRateLimiter({ initialRate: c.upstreamInitialQps, minRate: 1, maxRate: 2000 });
     return { config: c, store, client, limiter, logger, env };
   };
-  if (config) {
-    runtime = build(config);
-    runtime.catch(() => undefined);
-  }
-  return {
-    logger,
-    get: () => (failure ? Promise.reject(failure) : (runtime ?? Promise.reject(new AppError(500, 'InvalidConfiguration', 'no configuration')))),
-  };
+  const runtime = config ? build(config) : Promise.reject(failure);
+  // Handled by every get(); this only keeps an unused rejection from being reported as unhandled.
+  runtime.catch(() => undefined);
+  return { logger, get: () => runtime };
 }

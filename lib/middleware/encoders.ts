@@ -82,7 +82,6 @@ export function jsonAnswer(base: Logger): MiddlewareObj<Buffer, unknown, Error, 
       if (error instanceof AppError && !error.retryable && error.status < 500) {
         log.warn('answered with an error', { status: error.status, Code: error.code, Message: error.message });
         request.response = stringifyExact(errorBody(error));
-        request.error = null;
         return;
       }
       log.error('invocation failed; the platform may deliver it again', { error: error?.message, name: error?.name });
