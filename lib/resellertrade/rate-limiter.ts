@@ -2,9 +2,9 @@
  * Adaptive pacing of upstream calls. Nothing is paced until the upstream first pushes back, so a quiet instance
  * adds no delay at all. That first throttle proves the quota's burst is spent: calls are then spaced 1/rate
  * apart, the rate starting at half of what was accepted over the last second (`initialRate` when too few calls
- * were seen) and climbing gently (×1.01 per accepted call) until the second throttle pins the sustainable rate
- * (×0.9); from then on it is plain AIMD (+0.5 call/s per second, ×0.8 on a throttle). A throttle pauses
- * everyone, and throttles of calls started before the last cut do not cut again.
+ * were seen) and climbing quickly (×1.01 per accepted call) back to just under that best second, or until a
+ * throttle pins the sustainable rate (×0.9); from then on it is plain AIMD (+0.5 call/s per second, ×0.8 on a
+ * throttle). A throttle pauses everyone, and throttles of calls started before the last cut do not cut again.
  */
 export interface RateLimiter {
   /** Waits for a slot; resolves with the slot's start time, or undefined when none is free before `deadline`. */
@@ -37,6 +37,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   let nextSlot = 0;
   let lastCut = -Infinity;
   let phase: Phase = 'start';
+  let recoverCeiling = Infinity;
   const accepted: number[] = [];
   const clamp = (r: number) => Math.min(options.maxRate, Math.max(options.minRate, r));
 
@@ -67,7 +68,12 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       const t = now();
       accepted.push(t);
       acceptedLastSecond(t);
-      if (phase !== 'start') rate = clamp(phase === 'recover' ? rate * 1.01 : rate + 0.5 / rate);
+      if (phase === 'recover') {
+        rate = clamp(Math.min(rate * 1.01, recoverCeiling));
+        if (rate >= recoverCeiling) phase = 'steady';
+      } else if (phase === 'steady') {
+        rate = clamp(rate + 0.5 / rate);
+      }
     },
     onThrottled(startedAt, retryAfterMs) {
       if (startedAt <= lastCut) return;
@@ -76,8 +82,15 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       // What was accepted over the last second bounds what the quota sustains, once there are enough samples.
       const seen = acceptedLastSecond(t);
       const sustained = seen >= MIN_SAMPLES ? (phase === 'start' ? seen : Math.min(rate, seen)) : rate;
-      rate = clamp(sustained * (phase === 'start' ? START_CUT : phase === 'recover' ? 0.9 : 0.8));
-      phase = phase === 'start' ? 'recover' : 'steady';
+      if (phase === 'start') {
+        // Climb back no higher than just under the best second seen; AIMD probes beyond it from there.
+        recoverCeiling = sustained * 0.95;
+        rate = clamp(sustained * START_CUT);
+        phase = 'recover';
+      } else {
+        rate = clamp(sustained * (phase === 'recover' ? 0.9 : 0.8));
+        phase = 'steady';
+      }
       nextSlot = Math.max(nextSlot, t + Math.max(retryAfterMs ?? 0, 1000 / rate));
     },
   };

@@ -78,4 +78,22 @@ describe('rate limiter', () => {
     }
     expect(limiter.rate).toBeGreaterThan(5);
   });
+
+  it('climbs back to just under the best second seen, then only slowly beyond it', async () => {
+    const clock = virtual();
+    const limiter = createRateLimiter({ initialRate: 10, minRate: 1, maxRate: 1000, ...clock });
+    for (let i = 0; i < 40; i++) {
+      await limiter.acquire(100_000);
+      limiter.onAccepted();
+      clock.advance(25);
+    }
+    limiter.onThrottled(clock.now());
+    for (let i = 0; i < 200; i++) {
+      await limiter.acquire(1_000_000);
+      limiter.onAccepted();
+    }
+    expect(limiter.rate).toBeGreaterThan(37);
+    expect(limiter.rate).toBeLessThan(37.05 + 0.5 * 6);
+  });
 });
+
