@@ -37,16 +37,16 @@ function pointer(segments: ReadonlyArray<string | number>): string {
   return segments.map((s) => `/${String(s).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
 }
 
-function collectInexact(value: unknown, path: Array<string | number>, out: FieldError[]): void {
+function collectInexact(value: unknown, path: string, out: FieldError[]): void {
   if (value instanceof InexactNumber) {
     out.push({
-      path: pointer(path),
+      path,
       message: `the number ${value.text} cannot be read exactly (integers above 2^53-1 lose digits); send ids as a string of digits`,
     });
   } else if (Array.isArray(value)) {
-    value.forEach((v, i) => collectInexact(v, [...path, i], out));
+    value.forEach((v, i) => collectInexact(v, `${path}/${i}`, out));
   } else if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) collectInexact(v, [...path, k], out);
+    for (const [k, v] of Object.entries(value)) collectInexact(v, `${path}${pointer([k])}`, out);
   }
 }
 
@@ -218,7 +218,7 @@ function guessRequestId(value: unknown): string | undefined {
  */
 export function decodeSendRequest(value: unknown, limits: RequestLimits, rule: RequestIdRule): DecodedRequest {
   const errors: FieldError[] = [];
-  collectInexact(value, [], errors);
+  collectInexact(value, '', errors);
   const inexact = new Set(errors.map((e) => e.path));
   const raws: RawOperation[] = [];
   const batch = Array.isArray(value);

@@ -55,10 +55,11 @@ export function retryReasonFor(code: string): RetryReason | undefined {
   return undefined;
 }
 
+/** Refusals of the caller rather than of the content (the retryable ones are named by retryReasonFor). */
 const REFUSED = [
   /^SignatureDoesNotMatch$/, /^IncompleteSignature$/, /^InvalidAccessKeyId/, /^InvalidSecurityToken/, /^InvalidTimeStamp/,
   /^Forbidden/, /^NoPermission/, /^InvalidApi\.NotFound$/, /^InvalidProduct\.NotFound$/, /^InvalidVersion/, /^InvalidAction/,
-  /^UnsupportedSignature/, /^MissingSecurityToken/, /^SignatureNonceUsed$/, /^Throttling/,
+  /^UnsupportedSignature/, /^MissingSecurityToken/,
 ];
 
 function isRefusal(code: string, status: number): boolean {

@@ -18,7 +18,6 @@ export interface ChunkSendContext {
   random: () => number;
 }
 
-
 /** Below this much time left, a call is not started: it would end as a timeout, i.e. as an unknown outcome. */
 export const MIN_ATTEMPT_MS = 1000;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRateLimiter } from '../../lib/resellertrade/rate-limiter.js';
+import { createRateLimiter, type RateLimiter } from '../../lib/resellertrade/rate-limiter.js';
 import { retryDelay, type RetryPolicy } from '../../lib/resellertrade/retry.js';
 import type { UpstreamOutcome } from '../../lib/resellertrade/mapping.js';
 
@@ -31,6 +31,15 @@ describe('retryDelay', () => {
   });
 });
 
+/** `n` accepted calls, 25 ms apart (40 of them make a best second of 39 accepted calls). */
+async function acceptEvery25ms(limiter: RateLimiter, clock: { advance(ms: number): void }, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    await limiter.acquire(100_000);
+    limiter.onAccepted();
+    clock.advance(25);
+  }
+}
+
 describe('rate limiter', () => {
   const virtual = () => {
     let t = 0;
@@ -53,11 +62,7 @@ describe('rate limiter', () => {
   it('starts pacing at half the rate accepted over the last second, and counts a burst of throttles once', async () => {
     const clock = virtual();
     const limiter = createRateLimiter({ initialRate: 10, minRate: 1, maxRate: 1000, ...clock });
-    for (let i = 0; i < 40; i++) {
-      await limiter.acquire(100_000);
-      limiter.onAccepted();
-      clock.advance(25);
-    }
+    await acceptEvery25ms(limiter, clock, 40);
     const started = clock.now();
     limiter.onThrottled(started);
     expect(limiter.rate).toBe(19.5);
@@ -82,11 +87,7 @@ describe('rate limiter', () => {
   it('climbs back to just under the best second seen, then only slowly beyond it', async () => {
     const clock = virtual();
     const limiter = createRateLimiter({ initialRate: 10, minRate: 1, maxRate: 1000, ...clock });
-    for (let i = 0; i < 40; i++) {
-      await limiter.acquire(100_000);
-      limiter.onAccepted();
-      clock.advance(25);
-    }
+    await acceptEvery25ms(limiter, clock, 40);
     limiter.onThrottled(clock.now());
     for (let i = 0; i < 200; i++) {
       await limiter.acquire(1_000_000);
