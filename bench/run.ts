@@ -43,10 +43,16 @@ function dist(values: number[]): Dist {
 const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
 
 /** Runs `script` in a fresh plain `node` process; resolves with the ms from spawn to its RESULT line, and the line. */
-function runChild(script: string, env: Record<string, string>): Promise<{ ms: number; result: Record<string, unknown> }> {
+function runChild(
+  script: string,
+  env: Record<string, string>,
+): Promise<{ ms: number; result: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      env: { PATH: process.env['PATH'] ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     let done = false;
@@ -86,8 +92,12 @@ const sendBody = (requestId: string, recipients = 1) => ({
   userAmountModelList: Array.from({ length: recipients }, (_, i) => ({ uid: String(1918000000000 + i), amount: 1 })),
 });
 const httpEvent = (body: unknown) => ({
-  version: 'v1', rawPath: '/coupons', body: JSON.stringify(body), isBase64Encoded: false,
-  headers: { 'Content-Type': 'application/json' }, queryParameters: {},
+  version: 'v1',
+  rawPath: '/coupons',
+  body: JSON.stringify(body),
+  isBase64Encoded: false,
+  headers: { 'Content-Type': 'application/json' },
+  queryParameters: {},
   requestContext: { requestId: 'bench', http: { method: 'POST', path: '/coupons' } },
 });
 function eventFor(fn: Fn | 'reference', label: string): unknown {
@@ -98,7 +108,14 @@ function eventFor(fn: Fn | 'reference', label: string): unknown {
   return { triggerTime: new Date().toISOString(), triggerName: id, payload: JSON.stringify(data) };
 }
 
-const context = (timeout = 60) => JSON.stringify({ requestId: '1-bench', credentials: KEY, function: { name: 'bench', timeout }, region: 'cn-hangzhou', accountId: '1' });
+const context = (timeout = 60) =>
+  JSON.stringify({
+    requestId: '1-bench',
+    credentials: KEY,
+    function: { name: 'bench', timeout },
+    region: 'cn-hangzhou',
+    accountId: '1',
+  });
 
 const COLD = `
 const { handler } = await import(process.env.BUNDLE);
@@ -115,14 +132,25 @@ async function coldStarts(emulator: Emulator, redis: RedisServer | undefined) {
   const failures: string[] = [];
   for (let i = 0; i < N.cold; i++) {
     add('bare node', (await runChild(BARE, {})).ms);
-    const ref = await runChild(COLD, { ...endpoint, BUNDLE: `${buildDir}reference.mjs`, EVENT: JSON.stringify(eventFor('reference', 'ref')), CONTEXT: context() });
+    const ref = await runChild(COLD, {
+      ...endpoint,
+      BUNDLE: `${buildDir}reference.mjs`,
+      EVENT: JSON.stringify(eventFor('reference', 'ref')),
+      CONTEXT: context(),
+    });
     if (!ref.result['ok']) failures.push('reference');
     add('reference', ref.ms);
     for (const fn of Object.keys(FUNCTIONS) as Fn[]) {
       const stores: Array<[string, Record<string, string>]> = [['memory', {}]];
       if (redis) stores.push(['redis', { IDEMPOTENCY_STORE: redis.url }]);
       for (const [store, env] of stores) {
-        const r = await runChild(COLD, { ...endpoint, ...env, BUNDLE: `${distDir}${fn}/index.mjs`, EVENT: JSON.stringify(eventFor(fn, 'cold')), CONTEXT: context() });
+        const r = await runChild(COLD, {
+          ...endpoint,
+          ...env,
+          BUNDLE: `${distDir}${fn}/index.mjs`,
+          EVENT: JSON.stringify(eventFor(fn, 'cold')),
+          CONTEXT: context(),
+        });
         if (!r.result['ok']) failures.push(`${fn}/${store}`);
         add(`${fn} (${store})`, r.ms);
       }
@@ -166,7 +194,14 @@ process.stdout.write('RESULT ' + JSON.stringify({ lat, cpuMsPerCall: (cpu.user +
 process.exit(0);`;
 
 async function warm(emulator: Emulator) {
-  const env = { RESELLERTRADE_ENDPOINT: emulator.url, LOG_LEVEL: 'info', CONTEXT: context(), N: String(N.warm), WARMUP: String(N.warmup), ROOT: root };
+  const env = {
+    RESELLERTRADE_ENDPOINT: emulator.url,
+    LOG_LEVEL: 'info',
+    CONTEXT: context(),
+    N: String(N.warm),
+    WARMUP: String(N.warmup),
+    ROOT: root,
+  };
   const ours = await runChild(WARM_OURS, { ...env, BUNDLE: `${distDir}coupon-http/index.mjs` });
   const sdk = await runChild(WARM_SDK, env);
   const o = dist(ours.result['lat'] as number[]);
@@ -196,12 +231,21 @@ async function largeSend() {
   const emulator = await startEmulator({ ...KEY, qps });
   try {
     const { RequestId: _r, ...data } = sendBody('unused', N.large);
-    const event = { triggerTime: new Date().toISOString(), triggerName: nextId('large'), payload: JSON.stringify(data) };
+    const event = {
+      triggerTime: new Date().toISOString(),
+      triggerName: nextId('large'),
+      payload: JSON.stringify(data),
+    };
     const eventFile = `${buildDir}large-event.json`;
     writeFileSync(eventFile, JSON.stringify(event));
     const r = await runChild(LARGE, {
-      BUNDLE: `${distDir}coupon-timer/index.mjs`, EVENT_FILE: eventFile, CONTEXT: context(900),
-      RESELLERTRADE_ENDPOINT: emulator.url, CHUNK_SIZE: '50', MAX_RECIPIENTS: String(N.large), LOG_LEVEL: 'warn',
+      BUNDLE: `${distDir}coupon-timer/index.mjs`,
+      EVENT_FILE: eventFile,
+      CONTEXT: context(900),
+      RESELLERTRADE_ENDPOINT: emulator.url,
+      CHUNK_SIZE: '50',
+      MAX_RECIPIENTS: String(N.large),
+      LOG_LEVEL: 'warn',
     });
     const stats = emulator.stats();
     const ceiling = qps * 50;
@@ -230,7 +274,17 @@ async function main(): Promise<void> {
   process.stderr.write(`building bundles${tiny ? ' (tiny mode)' : ''}…\n`);
   const sizes = await buildAll(distDir.slice(0, -1));
   mkdirSync(`${root}bench/.build`, { recursive: true });
-  await build({ entryPoints: [`${root}bench/reference/handler.ts`], outfile: `${buildDir}reference.mjs`, bundle: true, platform: 'node', format: 'esm', target: 'node20', minify: true, logLevel: 'error', banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } });
+  await build({
+    entryPoints: [`${root}bench/reference/handler.ts`],
+    outfile: `${buildDir}reference.mjs`,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    minify: true,
+    logLevel: 'error',
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  });
   const referenceSize = statSync(`${buildDir}reference.mjs`).size;
 
   const emulator = await startEmulator({ ...KEY });
@@ -250,27 +304,85 @@ async function main(): Promise<void> {
 
     const bare = cold.series['bare node']?.median ?? NaN;
     const ref = cold.series['reference']?.median ?? NaN;
-    const added = Object.fromEntries(Object.entries(cold.series).filter(([k]) => k !== 'bare node').map(([k, v]) => [k, { addedMedianMs: v.median - bare, addedP90Ms: v.p90 - (cold.series['bare node']?.p90 ?? NaN), ratioToReference: (v.median - bare) / (ref - bare) }]));
+    const added = Object.fromEntries(
+      Object.entries(cold.series)
+        .filter(([k]) => k !== 'bare node')
+        .map(([k, v]) => [
+          k,
+          {
+            addedMedianMs: v.median - bare,
+            addedP90Ms: v.p90 - (cold.series['bare node']?.p90 ?? NaN),
+            ratioToReference: (v.median - bare) / (ref - bare),
+          },
+        ]),
+    );
     const ours = Object.entries(added).filter(([k]) => k !== 'reference');
     const goals = [
-      { goal: 'added cold start, memory store', target: '≤ 25 ms and ≤ 1/4 of the reference', measured: Math.max(...ours.filter(([k]) => k.includes('memory')).map(([, v]) => v.addedMedianMs)), met: ours.filter(([k]) => k.includes('memory')).every(([, v]) => v.addedMedianMs <= 25 && v.ratioToReference <= 0.25) },
-      ...(redis ? [{ goal: 'added cold start, Redis store', target: '≤ 40 ms and ≤ 1/4 of the reference', measured: Math.max(...ours.filter(([k]) => k.includes('redis')).map(([, v]) => v.addedMedianMs)), met: ours.filter(([k]) => k.includes('redis')).every(([, v]) => v.addedMedianMs <= 40 && v.ratioToReference <= 0.25) }] : []),
-      { goal: 'warm cost per call vs bare SDK', target: 'ratio ≤ 1 (median latency and CPU)', measured: Math.max(warmCost.ratioMedian, warmCost.ratioCpu), met: warmCost.ratioMedian <= 1 && warmCost.ratioCpu <= 1 },
-      { goal: 'large send throughput', target: '≥ 90 % of the ceiling', measured: large.fractionOfCeiling, met: large.fractionOfCeiling >= 0.9 },
-      { goal: 'large send throttled calls', target: '≤ 2 %', measured: large.throttledShare, met: large.throttledShare <= 0.02 },
+      {
+        goal: 'added cold start, memory store',
+        target: '≤ 25 ms and ≤ 1/4 of the reference',
+        measured: Math.max(...ours.filter(([k]) => k.includes('memory')).map(([, v]) => v.addedMedianMs)),
+        met: ours
+          .filter(([k]) => k.includes('memory'))
+          .every(([, v]) => v.addedMedianMs <= 25 && v.ratioToReference <= 0.25),
+      },
+      ...(redis
+        ? [
+            {
+              goal: 'added cold start, Redis store',
+              target: '≤ 40 ms and ≤ 1/4 of the reference',
+              measured: Math.max(...ours.filter(([k]) => k.includes('redis')).map(([, v]) => v.addedMedianMs)),
+              met: ours
+                .filter(([k]) => k.includes('redis'))
+                .every(([, v]) => v.addedMedianMs <= 40 && v.ratioToReference <= 0.25),
+            },
+          ]
+        : []),
+      {
+        goal: 'warm cost per call vs bare SDK',
+        target: 'ratio ≤ 1 (median latency and CPU)',
+        measured: Math.max(warmCost.ratioMedian, warmCost.ratioCpu),
+        met: warmCost.ratioMedian <= 1 && warmCost.ratioCpu <= 1,
+      },
+      {
+        goal: 'large send throughput',
+        target: '≥ 90 % of the ceiling',
+        measured: large.fractionOfCeiling,
+        met: large.fractionOfCeiling >= 0.9,
+      },
+      {
+        goal: 'large send throttled calls',
+        target: '≤ 2 %',
+        measured: large.throttledShare,
+        met: large.throttledShare <= 0.02,
+      },
       { goal: 'large send peak RSS', target: '≤ 128 MB', measured: large.peakRssMB, met: large.peakRssMB <= 128 },
-      { goal: 'bundle size', target: '≤ 256 KiB each', measured: Math.max(...Object.values(sizes)) / 1024, met: Object.values(sizes).every((s) => s <= 256 * 1024) },
+      {
+        goal: 'bundle size',
+        target: '≤ 256 KiB each',
+        measured: Math.max(...Object.values(sizes)) / 1024,
+        met: Object.values(sizes).every((s) => s <= 256 * 1024),
+      },
     ];
     const results = {
       date: new Date().toISOString(),
       command: `npm run bench${tiny ? ' -- --tiny' : ''}`,
       mode: tiny ? 'tiny' : 'full',
-      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', memoryGiB: round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` },
+      machine: {
+        cpus: os.cpus().length,
+        model: os.cpus()[0]?.model ?? 'unknown',
+        memoryGiB: round(os.totalmem() / 2 ** 30),
+        node: process.version,
+        platform: `${os.platform()} ${os.release()}`,
+      },
       nodeExtraCaCerts: { setInBenchEnvironment: extraCa, setForMeasuredProcesses: false },
       coldStart: { processesPerRow: N.cold, wallMsSpawnToFirstAnswer: cold.series, added, failures: cold.failures },
       warm: warmCost,
       largeSend: large,
-      artifactsKiB: { ...Object.fromEntries(Object.entries(sizes).map(([k, v]) => [k, round(v / 1024)])), 'reference (bench only)': round(referenceSize / 1024) },
+      artifactsKiB: {
+        ...Object.fromEntries(Object.entries(sizes).map(([k, v]) => [k, round(v / 1024)])),
+        'reference (bench only)': round(referenceSize / 1024),
+      },
       goals,
     };
     writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);
@@ -284,9 +396,18 @@ async function main(): Promise<void> {
 }
 
 type Results = {
-  date: string; command: string; machine: Record<string, unknown>; nodeExtraCaCerts: { setInBenchEnvironment: boolean };
-  coldStart: { processesPerRow: number; wallMsSpawnToFirstAnswer: Record<string, Dist>; added: Record<string, { addedMedianMs: number; ratioToReference: number }> };
-  warm: Awaited<ReturnType<typeof warm>>; largeSend: Awaited<ReturnType<typeof largeSend>>; artifactsKiB: Record<string, number>;
+  date: string;
+  command: string;
+  machine: Record<string, unknown>;
+  nodeExtraCaCerts: { setInBenchEnvironment: boolean };
+  coldStart: {
+    processesPerRow: number;
+    wallMsSpawnToFirstAnswer: Record<string, Dist>;
+    added: Record<string, { addedMedianMs: number; ratioToReference: number }>;
+  };
+  warm: Awaited<ReturnType<typeof warm>>;
+  largeSend: Awaited<ReturnType<typeof largeSend>>;
+  artifactsKiB: Record<string, number>;
   goals: Array<{ goal: string; target: string; measured: number; met: boolean }>;
 };
 
@@ -300,7 +421,7 @@ function renderTable(r: Results): string {
     '',
     `## Cold start (fresh \`node\` process: load the bundle, answer one send against the emulator; ${r.coldStart.processesPerRow} processes per row, interleaved)`,
     '',
-    '| row | median ms | p90 ms | added over bare node (median) | added ÷ reference\'s added |',
+    "| row | median ms | p90 ms | added over bare node (median) | added ÷ reference's added |",
     '|---|---:|---:|---:|---:|',
     ...Object.entries(r.coldStart.wallMsSpawnToFirstAnswer).map(([k, v]) => {
       const a = r.coldStart.added[k];

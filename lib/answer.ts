@@ -37,7 +37,9 @@ function operationBody(answer: OperationAnswer, inBatch: boolean): Record<string
   const op = answer.operation;
   if ('error' in answer) {
     const body = errorBody(answer.error, op.requestId);
-    return op.form === 'envelope' ? { fromApp: op.fromApp, requestId: op.requestId, Success: false, Code: body['Code'], Message: body['Message'] } : body;
+    return op.form === 'envelope'
+      ? { fromApp: op.fromApp, requestId: op.requestId, Success: false, Code: body['Code'], Message: body['Message'] }
+      : body;
   }
   const { summary, results } = answer.outcome;
   if (summary.httpStatus !== 200 && !inBatch) {
@@ -45,7 +47,8 @@ function operationBody(answer: OperationAnswer, inBatch: boolean): Record<string
   }
   const list = recipientEntries(op, results);
   const verdict = { Success: summary.success, Code: summary.code, Message: summary.message };
-  if (op.form === 'envelope') return { fromApp: op.fromApp, requestId: op.requestId, param: { userAmountModelList: list }, ...verdict };
+  if (op.form === 'envelope')
+    return { fromApp: op.fromApp, requestId: op.requestId, param: { userAmountModelList: list }, ...verdict };
   return { RequestId: op.requestId, ...verdict, userAmountModelList: list };
 }
 
@@ -60,10 +63,18 @@ export interface RenderedAnswer {
 function statusOf(answer: OperationAnswer): { status: number; retryAfter?: number; retryable: boolean } {
   if ('error' in answer) {
     const e = answer.error;
-    return { status: e.status, retryable: e.retryable, ...(e.retryAfterSeconds === undefined ? {} : { retryAfter: e.retryAfterSeconds }) };
+    return {
+      status: e.status,
+      retryable: e.retryable,
+      ...(e.retryAfterSeconds === undefined ? {} : { retryAfter: e.retryAfterSeconds }),
+    };
   }
   const s = answer.outcome.summary;
-  return { status: s.httpStatus, retryable: s.retryable, ...(s.retryAfterSeconds === undefined ? {} : { retryAfter: s.retryAfterSeconds }) };
+  return {
+    status: s.httpStatus,
+    retryable: s.retryable,
+    ...(s.retryAfterSeconds === undefined ? {} : { retryAfter: s.retryAfterSeconds }),
+  };
 }
 
 /** One delivery's answer: status, JSON body and headers, the same for every trigger. */

@@ -55,7 +55,8 @@ export function loadConfig(env: Env): Config {
   };
 
   const sellerId = text('SELLER_ID');
-  if (sellerId !== undefined && !/^[0-9]{1,20}$/.test(sellerId)) problems.push(`SELLER_ID must be 1-20 decimal digits (got "${sellerId}")`);
+  if (sellerId !== undefined && !/^[0-9]{1,20}$/.test(sellerId))
+    problems.push(`SELLER_ID must be 1-20 decimal digits (got "${sellerId}")`);
   const fromApp = text('FROM_APP');
   if (fromApp !== undefined && fromApp.length > 64) problems.push('FROM_APP must be at most 64 characters');
 
@@ -73,19 +74,24 @@ export function loadConfig(env: Env): Config {
   const rawStore = text('IDEMPOTENCY_STORE');
   if (rawStore === undefined || rawStore === 'memory') {
     if (isDeployed(env)) {
-      problems.push('IDEMPOTENCY_STORE must be redis://… in a deployed function: FC runs many instances and an in-memory store cannot see the others');
+      problems.push(
+        'IDEMPOTENCY_STORE must be redis://… in a deployed function: FC runs many instances and an in-memory store cannot see the others',
+      );
     }
   } else if (/^rediss?:\/\//.test(rawStore)) {
     store = { kind: 'redis', url: rawStore };
   } else {
-    problems.push(`IDEMPOTENCY_STORE must be "memory" or a redis:// URL (got "${rawStore.replace(/\/\/[^@]*@/, '//***@')}")`);
+    problems.push(
+      `IDEMPOTENCY_STORE must be "memory" or a redis:// URL (got "${rawStore.replace(/\/\/[^@]*@/, '//***@')}")`,
+    );
   }
 
   const rawAmount = text('MAX_COUPON_AMOUNT');
   let maxCouponAmount = 10000;
   if (rawAmount !== undefined) {
     const n = Number(rawAmount);
-    if (!Number.isFinite(n) || n <= 0) problems.push(`MAX_COUPON_AMOUNT must be a number greater than 0 (got "${rawAmount}")`);
+    if (!Number.isFinite(n) || n <= 0)
+      problems.push(`MAX_COUPON_AMOUNT must be a number greater than 0 (got "${rawAmount}")`);
     else maxCouponAmount = n;
   }
 
@@ -94,7 +100,8 @@ export function loadConfig(env: Env): Config {
   if (logLevel === undefined) problems.push(`LOG_LEVEL must be debug, info, warn or error (got "${rawLevel}")`);
 
   const rawDry = text('DRY_RUN')?.toLowerCase();
-  if (rawDry !== undefined && !['true', 'false', '1', '0'].includes(rawDry)) problems.push(`DRY_RUN must be true or false (got "${rawDry}")`);
+  if (rawDry !== undefined && !['true', 'false', '1', '0'].includes(rawDry))
+    problems.push(`DRY_RUN must be true or false (got "${rawDry}")`);
 
   const config: Config = {
     endpoint,

@@ -12,12 +12,20 @@ export function credentialSource(context: FcContext, env: Env): () => Credential
   return () => {
     const c = context.credentials;
     if (c?.accessKeyId && c.accessKeySecret) {
-      return { accessKeyId: c.accessKeyId, accessKeySecret: c.accessKeySecret, ...(c.securityToken ? { securityToken: c.securityToken } : {}) };
+      return {
+        accessKeyId: c.accessKeyId,
+        accessKeySecret: c.accessKeySecret,
+        ...(c.securityToken ? { securityToken: c.securityToken } : {}),
+      };
     }
     const id = env['ALIBABA_CLOUD_ACCESS_KEY_ID'];
     const secret = env['ALIBABA_CLOUD_ACCESS_KEY_SECRET'];
     const token = env['ALIBABA_CLOUD_SECURITY_TOKEN'];
     if (id && secret) return { accessKeyId: id, accessKeySecret: secret, ...(token ? { securityToken: token } : {}) };
-    throw new AppError(500, 'MissingCredentials', 'No credentials: give the function a role (context.credentials) or set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET. Nothing was sent.');
+    throw new AppError(
+      500,
+      'MissingCredentials',
+      'No credentials: give the function a role (context.credentials) or set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET. Nothing was sent.',
+    );
   };
 }

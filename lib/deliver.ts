@@ -39,7 +39,12 @@ export async function sendDeliveries(_event: Buffer, context: InvocationContext)
         answers.push({ operation, outcome });
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
-        inv.logger.warn('operation not executed', { RequestId: operation.requestId, Code: err.code, status: err.status, Message: err.message });
+        inv.logger.warn('operation not executed', {
+          RequestId: operation.requestId,
+          Code: err.code,
+          status: err.status,
+          Message: err.message,
+        });
         answers.push({ operation, error: err });
       }
     }

@@ -18,7 +18,12 @@ export class AppError extends Error {
   readonly retryAfterSeconds: number | undefined;
   readonly requestId: string | undefined;
 
-  constructor(readonly status: number, readonly code: string, message: string, options: AppErrorOptions = {}) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    options: AppErrorOptions = {},
+  ) {
     super(message);
     this.name = 'AppError';
     this.errors = options.errors;
@@ -29,13 +34,23 @@ export class AppError extends Error {
 }
 
 export const invalidRequest = (errors: FieldError[], requestId?: string): AppError =>
-  new AppError(400, 'InvalidParameter', `The request is invalid: ${errors.length} problem${errors.length === 1 ? '' : 's'}, listed in errors.`, {
-    errors,
-    ...(requestId === undefined ? {} : { requestId }),
-  });
+  new AppError(
+    400,
+    'InvalidParameter',
+    `The request is invalid: ${errors.length} problem${errors.length === 1 ? '' : 's'}, listed in errors.`,
+    {
+      errors,
+      ...(requestId === undefined ? {} : { requestId }),
+    },
+  );
 
 export const storeUnavailable = (detail: string): AppError =>
-  new AppError(503, 'IdempotencyStoreUnavailable', `The idempotency store cannot be used (${detail}); nothing was sent. Retry later with the same RequestId.`, {
-    retryable: true,
-    retryAfterSeconds: 5,
-  });
+  new AppError(
+    503,
+    'IdempotencyStoreUnavailable',
+    `The idempotency store cannot be used (${detail}); nothing was sent. Retry later with the same RequestId.`,
+    {
+      retryable: true,
+      retryAfterSeconds: 5,
+    },
+  );

@@ -34,6 +34,7 @@ const MARK = `\u0001${randomBytes(6).toString('hex')}:`;
 const MARKED = new RegExp(`"\\\\u0001${MARK.slice(1)}(-?\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?)"`, 'g');
 
 export function stringifyExact(value: unknown): string {
-  const text = JSON.stringify(value, (_key, v: unknown) => (v instanceof LosslessNumber ? `${MARK}${v.value}` : v)) ?? 'null';
+  const text =
+    JSON.stringify(value, (_key, v: unknown) => (v instanceof LosslessNumber ? `${MARK}${v.value}` : v)) ?? 'null';
   return text.includes(MARK.slice(1)) ? text.replace(MARKED, '$1') : text;
 }

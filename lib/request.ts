@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import { InexactNumber } from './json.js';
 import { messageFor } from './schema/messages.js';
-import { validateEnvelope, validateFlat, type SchemaError, type StandaloneValidator } from './schema/validators.generated.js';
+import {
+  validateEnvelope,
+  validateFlat,
+  type SchemaError,
+  type StandaloneValidator,
+} from './schema/validators.generated.js';
 import { AppError, invalidRequest, type FieldError } from './errors.js';
 import { canonicalDigits, type AnswerForm, type ExactId, type Operation, type Recipient } from './operation.js';
 
@@ -50,7 +55,12 @@ function collectInexact(value: unknown, path: string, out: FieldError[]): void {
   }
 }
 
-function schemaErrors(validator: StandaloneValidator, value: unknown, prefix: string, skip: ReadonlySet<string>): FieldError[] {
+function schemaErrors(
+  validator: StandaloneValidator,
+  value: unknown,
+  prefix: string,
+  skip: ReadonlySet<string>,
+): FieldError[] {
   if (validator(value)) return [];
   const out: FieldError[] = [];
   const seen = new Set<string>();
@@ -107,7 +117,8 @@ interface RawOperation {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-const isEnvelopeShape = (v: unknown): v is Record<string, unknown> & { param: Record<string, unknown> } => isObject(v) && isObject(v['param']);
+const isEnvelopeShape = (v: unknown): v is Record<string, unknown> & { param: Record<string, unknown> } =>
+  isObject(v) && isObject(v['param']);
 const listOf = (v: unknown): RawOperation['recipients'] => (Array.isArray(v) ? v.filter(isObject) : []);
 
 function rawFlat(v: Record<string, unknown>): RawOperation {
@@ -137,7 +148,12 @@ function rawEnvelope(v: Record<string, unknown>, path: string): RawOperation {
     bid: p['bid'],
     operator: p['operator'],
     recipients: listOf(p['userAmountModelList']),
-    names: { sellerId: 'param/sellerId', requestId: 'requestId', fromApp: 'fromApp', list: 'param/userAmountModelList' },
+    names: {
+      sellerId: 'param/sellerId',
+      requestId: 'requestId',
+      fromApp: 'fromApp',
+      list: 'param/userAmountModelList',
+    },
   };
 }
 
@@ -160,24 +176,38 @@ interface Built {
   forbidden?: string;
 }
 
-function buildOperation(raw: RawOperation, limits: RequestLimits, rule: RequestIdRule, index: number | undefined, errors: FieldError[]): Built {
+function buildOperation(
+  raw: RawOperation,
+  limits: RequestLimits,
+  rule: RequestIdRule,
+  index: number | undefined,
+  errors: FieldError[],
+): Built {
   const requestId = requestIdFor(raw, rule, index, errors);
   let sellerId = exactId(raw.sellerId);
   let forbidden: string | undefined;
   if (sellerId === undefined) {
-    if (limits.sellerId === undefined) errors.push({ path: `${raw.path}/${raw.names.sellerId}`, message: 'is required (SELLER_ID is not configured)' });
+    if (limits.sellerId === undefined)
+      errors.push({ path: `${raw.path}/${raw.names.sellerId}`, message: 'is required (SELLER_ID is not configured)' });
     else sellerId = { digits: limits.sellerId, kind: 'number' };
-  } else if (limits.sellerId !== undefined && canonicalDigits(sellerId) !== canonicalDigits({ digits: limits.sellerId, kind: 'string' })) {
+  } else if (
+    limits.sellerId !== undefined &&
+    canonicalDigits(sellerId) !== canonicalDigits({ digits: limits.sellerId, kind: 'string' })
+  ) {
     forbidden = `${raw.names.sellerId.replace('param/', '')} ${sellerId.digits} is not the seller this function serves`;
   }
   let fromApp = typeof raw.fromApp === 'string' ? raw.fromApp : undefined;
   if (fromApp === undefined) {
-    if (limits.fromApp === undefined) errors.push({ path: `${raw.path}/${raw.names.fromApp}`, message: 'is required (FROM_APP is not configured)' });
+    if (limits.fromApp === undefined)
+      errors.push({ path: `${raw.path}/${raw.names.fromApp}`, message: 'is required (FROM_APP is not configured)' });
     else fromApp = limits.fromApp;
   }
   const listPath = `${raw.path}/${raw.names.list}`;
   if (raw.recipients.length > limits.maxRecipients) {
-    errors.push({ path: listPath, message: `must have at most ${limits.maxRecipients} entries (MAX_RECIPIENTS); it has ${raw.recipients.length}` });
+    errors.push({
+      path: listPath,
+      message: `must have at most ${limits.maxRecipients} entries (MAX_RECIPIENTS); it has ${raw.recipients.length}`,
+    });
   }
   const seen = new Map<string, number>();
   const recipients: Recipient[] = [];
@@ -185,19 +215,25 @@ function buildOperation(raw: RawOperation, limits: RequestLimits, rule: RequestI
     const uid = exactId(r['uid']);
     const rawAmount = r['amount'];
     const amount = typeof rawAmount === 'number' && rawAmount > 0 ? rawAmount : undefined;
-    if (amount !== undefined && !hasAtMostTwoDecimals(amount)) errors.push({ path: `${listPath}/${i}/amount`, message: 'must have at most 2 decimals' });
+    if (amount !== undefined && !hasAtMostTwoDecimals(amount))
+      errors.push({ path: `${listPath}/${i}/amount`, message: 'must have at most 2 decimals' });
     if (amount !== undefined && amount > limits.maxCouponAmount) {
-      errors.push({ path: `${listPath}/${i}/amount`, message: `must be at most ${limits.maxCouponAmount} (MAX_COUPON_AMOUNT)` });
+      errors.push({
+        path: `${listPath}/${i}/amount`,
+        message: `must be at most ${limits.maxCouponAmount} (MAX_COUPON_AMOUNT)`,
+      });
     }
     if (uid === undefined || amount === undefined) return;
     const key = canonicalDigits(uid);
     const first = seen.get(key);
-    if (first !== undefined) errors.push({ path: `${listPath}/${i}/uid`, message: `duplicates the uid at ${listPath}/${first}/uid` });
+    if (first !== undefined)
+      errors.push({ path: `${listPath}/${i}/uid`, message: `duplicates the uid at ${listPath}/${first}/uid` });
     else seen.set(key, i);
     recipients.push({ uid, amount });
   });
   const templateId = exactId(raw.templateId);
-  if (sellerId === undefined || fromApp === undefined || templateId === undefined) return forbidden === undefined ? {} : { forbidden };
+  if (sellerId === undefined || fromApp === undefined || templateId === undefined)
+    return forbidden === undefined ? {} : { forbidden };
   const operation: Operation = { sellerId, templateId, requestId, fromApp, recipients, form: raw.form };
   const bid = exactId(raw.bid);
   if (bid !== undefined) operation.bid = bid;
@@ -249,14 +285,23 @@ export function decodeSendRequest(value: unknown, limits: RequestLimits, rule: R
     operations.forEach((op, i) => {
       const key = `${canonicalDigits(op.sellerId)}\u0000${op.fromApp}\u0000${op.requestId}`;
       const first = ids.get(key);
-      if (first !== undefined) errors.push({ path: `/${i}/requestId`, message: `repeats the operation of /${first} (same seller, fromApp and requestId)` });
+      if (first !== undefined)
+        errors.push({
+          path: `/${i}/requestId`,
+          message: `repeats the operation of /${first} (same seller, fromApp and requestId)`,
+        });
       else ids.set(key, i);
     });
   }
   const requestId = operations[0]?.requestId ?? guessRequestId(value);
   if (errors.length > 0) throw invalidRequest(errors, requestId);
   if (forbidden.length > 0) {
-    throw new AppError(403, 'Forbidden.SellerMismatch', forbidden.join('; '), requestId === undefined ? {} : { requestId });
+    throw new AppError(
+      403,
+      'Forbidden.SellerMismatch',
+      forbidden.join('; '),
+      requestId === undefined ? {} : { requestId },
+    );
   }
   return { batch, operations };
 }

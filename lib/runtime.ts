@@ -39,10 +39,14 @@ export function createRuntime(env: Env): RuntimeHolder {
     failure = new AppError(500, 'InvalidConfiguration', err.message);
   }
   const logger = createLogger(config?.logLevel ?? 'info', { function: env['FC_FUNCTION_NAME'] });
-  if (failure) logger.error('invalid configuration: every invocation will fail until it is fixed', { problems: failure.message });
+  if (failure)
+    logger.error('invalid configuration: every invocation will fail until it is fixed', { problems: failure.message });
 
   const build = async (c: Config): Promise<Runtime> => {
-    const store = c.store.kind === 'redis' ? await (await import('./idempotency/redis.js')).createRedisStore(c.store.url) : processMemoryStore();
+    const store =
+      c.store.kind === 'redis'
+        ? await (await import('./idempotency/redis.js')).createRedisStore(c.store.url)
+        : processMemoryStore();
     const client = createResellerTradeClient(c.endpoint, createHttpTransport());
     const limiter = createRateLimiter({ initialRate: c.upstreamInitialQps, minRate: 1, maxRate: 2000 });
     return { config: c, store, client, limiter, logger, env };

@@ -22,19 +22,34 @@ export function summarize(results: readonly RecipientResult[], retryAfterSeconds
   const owed = results.filter((r) => r.status === 'FAILED' && r.retryable);
   const retryable = owed.length > 0;
   if (count.DRY_RUN === results.length) {
-    return { httpStatus: 200, success: true, code: 'DryRun', message: 'DRY_RUN is on: the request is valid and was logged; nothing was sent', retryable: false };
+    return {
+      httpStatus: 200,
+      success: true,
+      code: 'DryRun',
+      message: 'DRY_RUN is on: the request is valid and was logged; nothing was sent',
+      retryable: false,
+    };
   }
-  if (count.SENT === results.length) return { httpStatus: 200, success: true, code: 'success', message: 'success', retryable: false };
+  if (count.SENT === results.length)
+    return { httpStatus: 200, success: true, code: 'success', message: 'success', retryable: false };
   if (count.SENT + count.UNKNOWN > 0) {
     if (count.UNKNOWN === results.length) {
       return {
-        httpStatus: 200, success: false, code: 'UnknownOutcome', retryable: false,
+        httpStatus: 200,
+        success: false,
+        code: 'UnknownOutcome',
+        retryable: false,
         message: `${plural(count.UNKNOWN, 'recipient')} may or may not have been issued a coupon; they are never re-sent automatically: check them with GetCouponPage`,
       };
     }
-    const parts = [`${count.SENT} sent`, `${count.FAILED} failed`, `${count.UNKNOWN} unknown`].filter((p) => !p.startsWith('0 '));
+    const parts = [`${count.SENT} sent`, `${count.FAILED} failed`, `${count.UNKNOWN} unknown`].filter(
+      (p) => !p.startsWith('0 '),
+    );
     return {
-      httpStatus: 200, success: false, code: 'PartialFailure', retryable,
+      httpStatus: 200,
+      success: false,
+      code: 'PartialFailure',
+      retryable,
       message: `${parts.join(', ')}${retryable ? `; ${plural(owed.length, 'recipient')} not sent yet will be sent when the same request is delivered again` : ''}`,
     };
   }
@@ -42,10 +57,25 @@ export function summarize(results: readonly RecipientResult[], retryAfterSeconds
   if (first) {
     const code = first.code ?? 'NotAttempted';
     const message = first.message ?? 'not sent';
-    if (/^Throttling/i.test(code)) return { httpStatus: 429, success: false, code, message: `${message} (nothing was issued; retry with the same RequestId)`, retryable, retryAfterSeconds };
-    if (code === 'DeadlineExceeded' || code === 'NotAttempted') return { httpStatus: 503, success: false, code, message, retryable, retryAfterSeconds };
+    if (/^Throttling/i.test(code))
+      return {
+        httpStatus: 429,
+        success: false,
+        code,
+        message: `${message} (nothing was issued; retry with the same RequestId)`,
+        retryable,
+        retryAfterSeconds,
+      };
+    if (code === 'DeadlineExceeded' || code === 'NotAttempted')
+      return { httpStatus: 503, success: false, code, message, retryable, retryAfterSeconds };
     return { httpStatus: 502, success: false, code, message: `the upstream refused the call: ${message}`, retryable };
   }
   const rejected = results.find((r) => r.status === 'FAILED');
-  return { httpStatus: 422, success: false, code: rejected?.code ?? 'Upstream.Rejected', message: rejected?.message ?? 'the upstream rejected the request', retryable: false };
+  return {
+    httpStatus: 422,
+    success: false,
+    code: rejected?.code ?? 'Upstream.Rejected',
+    message: rejected?.message ?? 'the upstream rejected the request',
+    retryable: false,
+  };
 }

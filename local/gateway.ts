@@ -32,10 +32,14 @@ export interface AsyncRecord {
 export type Gateway = Listening;
 
 /** InvokeFunction, FC 3.0 path and the FC 2.0 one that @alicloud/fc2 calls (the service name is not used). */
-const INVOKE_PATHS = [/^\/2023-03-30\/functions\/([^/]+)\/invocations\/?$/, /^\/2016-08-15\/services\/[^/]+\/functions\/([^/]+)\/invocations\/?$/];
+const INVOKE_PATHS = [
+  /^\/2023-03-30\/functions\/([^/]+)\/invocations\/?$/,
+  /^\/2016-08-15\/services\/[^/]+\/functions\/([^/]+)\/invocations\/?$/,
+];
 const MAX_BODY = 32 * 1024 * 1024;
 
-const fcRequestId = () => `1-${Math.floor(Date.now() / 1000).toString(16)}-${randomBytes(4).toString('hex')}-${randomBytes(6).toString('hex')}`;
+const fcRequestId = () =>
+  `1-${Math.floor(Date.now() / 1000).toString(16)}-${randomBytes(4).toString('hex')}-${randomBytes(6).toString('hex')}`;
 
 function readBody(req: http.IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -53,7 +57,13 @@ function readBody(req: http.IncomingMessage): Promise<Buffer> {
 
 function isText(contentType: string | undefined): boolean {
   const ct = (contentType ?? '').toLowerCase();
-  return ct === '' || ct.startsWith('text/') || ct.includes('json') || ct.includes('xml') || ct.includes('x-www-form-urlencoded');
+  return (
+    ct === '' ||
+    ct.startsWith('text/') ||
+    ct.includes('json') ||
+    ct.includes('xml') ||
+    ct.includes('x-www-form-urlencoded')
+  );
 }
 
 function serialise(result: unknown): string {
@@ -93,8 +103,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           record.status = 'succeeded';
           return;
         } catch (err) {
-          record.error = { errorMessage: err instanceof Error ? err.message : String(err), errorType: err instanceof Error ? err.name : 'Error' };
-          log({ msg: 'async invocation failed', functionName: name, requestId, attempt: attempt + 1, willRetry: attempt < retryDelays.length, error: record.error.errorMessage });
+          record.error = {
+            errorMessage: err instanceof Error ? err.message : String(err),
+            errorType: err instanceof Error ? err.name : 'Error',
+          };
+          log({
+            msg: 'async invocation failed',
+            functionName: name,
+            requestId,
+            attempt: attempt + 1,
+            willRetry: attempt < retryDelays.length,
+            error: record.error.errorMessage,
+          });
         }
       }
       record.status = 'failed';
@@ -122,8 +142,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       res.writeHead(200, { 'content-type': 'application/json', 'x-fc-request-id': requestId });
       res.end(serialise(result));
     } catch (err) {
-      const body = { errorMessage: err instanceof Error ? err.message : String(err), errorType: err instanceof Error ? err.name : 'Error' };
-      res.writeHead(200, { 'content-type': 'application/json', 'x-fc-request-id': requestId, 'x-fc-error-type': 'UnhandledInvocationError' });
+      const body = {
+        errorMessage: err instanceof Error ? err.message : String(err),
+        errorType: err instanceof Error ? err.name : 'Error',
+      };
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'x-fc-request-id': requestId,
+        'x-fc-error-type': 'UnhandledInvocationError',
+      });
       res.end(JSON.stringify(body));
     }
   };
@@ -140,7 +167,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       headers[k] = headers[k] === undefined ? v : `${headers[k]},${v}`;
     }
     const queryParameters: Record<string, string> = {};
-    for (const [k, v] of url.searchParams) queryParameters[k] = queryParameters[k] === undefined ? v : `${queryParameters[k]},${v}`;
+    for (const [k, v] of url.searchParams)
+      queryParameters[k] = queryParameters[k] === undefined ? v : `${queryParameters[k]},${v}`;
     const text = isText(req.headers['content-type']);
     const now = Date.now();
     const event = {
@@ -154,7 +182,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         accountId: options.accountId ?? '1234567890123456',
         domainName: `${url.host}`,
         domainPrefix: 'local',
-        http: { method: req.method ?? 'GET', path: decodeURIComponent(url.pathname), protocol: `HTTP/${req.httpVersion}`, sourceIp: req.socket.remoteAddress ?? '', userAgent: req.headers['user-agent'] ?? '' },
+        http: {
+          method: req.method ?? 'GET',
+          path: decodeURIComponent(url.pathname),
+          protocol: `HTTP/${req.httpVersion}`,
+          sourceIp: req.socket.remoteAddress ?? '',
+          userAgent: req.headers['user-agent'] ?? '',
+        },
         requestId,
         time: new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
         timeEpoch: String(now),
@@ -162,13 +196,27 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     };
     let answer: FcHttpResponse;
     try {
-      answer = (await fn(Buffer.from(JSON.stringify(event)), contextFor(options.httpFunction, requestId))) as FcHttpResponse;
+      answer = (await fn(
+        Buffer.from(JSON.stringify(event)),
+        contextFor(options.httpFunction, requestId),
+      )) as FcHttpResponse;
     } catch (err) {
-      res.writeHead(502, { 'content-type': 'application/json', 'x-fc-request-id': requestId, 'x-fc-error-type': 'UnhandledInvocationError' });
-      res.end(JSON.stringify({ errorMessage: err instanceof Error ? err.message : String(err), errorType: 'UnhandledInvocationError' }));
+      res.writeHead(502, {
+        'content-type': 'application/json',
+        'x-fc-request-id': requestId,
+        'x-fc-error-type': 'UnhandledInvocationError',
+      });
+      res.end(
+        JSON.stringify({
+          errorMessage: err instanceof Error ? err.message : String(err),
+          errorType: 'UnhandledInvocationError',
+        }),
+      );
       return;
     }
-    const payload = answer.isBase64Encoded ? Buffer.from(answer.body, 'base64') : Buffer.from(answer.body ?? '', 'utf8');
+    const payload = answer.isBase64Encoded
+      ? Buffer.from(answer.body, 'base64')
+      : Buffer.from(answer.body ?? '', 'utf8');
     res.writeHead(answer.statusCode ?? 200, { ...(answer.headers ?? {}), 'x-fc-request-id': requestId });
     res.end(req.method === 'HEAD' ? undefined : payload);
   };
@@ -186,7 +234,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     } else work = viaHttpTrigger(req, res, url);
     work.catch((err: unknown) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ errorMessage: err instanceof Error ? err.message : String(err), errorType: 'GatewayError' }));
+      res.end(
+        JSON.stringify({ errorMessage: err instanceof Error ? err.message : String(err), errorType: 'GatewayError' }),
+      );
     });
   });
   return listen(server, options.host ?? '127.0.0.1', options.port ?? 0);

@@ -10,7 +10,8 @@ const FUNCTIONS = { 'coupon-http': 'http', 'coupon-event': 'event', 'coupon-time
 const DEFAULT_KEY_ID = 'LTAI5tLocalEmulatorKey';
 const DEFAULT_KEY_SECRET = 'local-emulator-secret-not-for-production';
 
-const line = (fields: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', ...fields })}\n`);
+const line = (fields: Record<string, unknown>) =>
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', ...fields })}\n`);
 
 function num(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -27,7 +28,9 @@ async function loadFunctions(): Promise<Record<string, FcFunction>> {
   const fromDist = process.env['LOCAL_FUNCTIONS'] === 'dist';
   const out: Record<string, FcFunction> = {};
   for (const [name, file] of Object.entries(FUNCTIONS)) {
-    const url = fromDist ? pathToFileURL(`${process.cwd()}/dist/${name}/index.mjs`).href : new URL(`../functions/${file}.ts`, import.meta.url).href;
+    const url = fromDist
+      ? pathToFileURL(`${process.cwd()}/dist/${name}/index.mjs`).href
+      : new URL(`../functions/${file}.ts`, import.meta.url).href;
     const mod = (await import(url)) as { handler: FcFunction };
     out[name] = mod.handler;
   }

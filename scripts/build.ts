@@ -7,7 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { compileSchemas, generatedPath } from './compile-schemas.js';
 
-export const FUNCTIONS = { 'coupon-http': 'functions/http.ts', 'coupon-event': 'functions/event.ts', 'coupon-timer': 'functions/timer.ts' } as const;
+export const FUNCTIONS = {
+  'coupon-http': 'functions/http.ts',
+  'coupon-event': 'functions/event.ts',
+  'coupon-timer': 'functions/timer.ts',
+} as const;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -21,14 +25,21 @@ const coldStartShims: Plugin = {
   name: 'cold-start-shims',
   setup(b) {
     const shim = (file: string) => ({ path: `${root}/scripts/shims/${file}` });
-    b.onResolve({ filter: /^node:stream\/web$/ }, (args) => (args.importer.includes('@middy/core') ? shim('stream-web.js') : undefined));
-    b.onResolve({ filter: /^node:stream\/promises$/ }, (args) => (args.importer.includes('@middy/core') ? shim('stream-promises.js') : undefined));
+    b.onResolve({ filter: /^node:stream\/web$/ }, (args) =>
+      args.importer.includes('@middy/core') ? shim('stream-web.js') : undefined,
+    );
+    b.onResolve({ filter: /^node:stream\/promises$/ }, (args) =>
+      args.importer.includes('@middy/core') ? shim('stream-promises.js') : undefined,
+    );
     b.onResolve({ filter: /^debug$/ }, (args) => (args.importer.includes('ioredis') ? shim('debug.cjs') : undefined));
     b.onResolve({ filter: /^(tls|dns|assert)$/ }, (args) =>
       args.importer.includes('ioredis') ? { path: args.path, namespace: 'lazy-builtin' } : undefined,
     );
     b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
-      contents: readFileSync(`${root}/scripts/shims/lazy-builtin.cjs`, 'utf8').replace('__LAZY_BUILTIN__', JSON.stringify(`node:${args.path}`)),
+      contents: readFileSync(`${root}/scripts/shims/lazy-builtin.cjs`, 'utf8').replace(
+        '__LAZY_BUILTIN__',
+        JSON.stringify(`node:${args.path}`),
+      ),
       loader: 'js',
       resolveDir: `${root}/scripts/shims`,
     }));
@@ -39,7 +50,8 @@ const coldStartShims: Plugin = {
 export async function buildAll(outDir = `${root}/dist`): Promise<Record<string, number>> {
   const validators = compileSchemas();
   // Written only when it changed: a build running beside the tests must not rewrite a file they import.
-  if (!existsSync(generatedPath) || readFileSync(generatedPath, 'utf8') !== validators) writeFileSync(generatedPath, validators);
+  if (!existsSync(generatedPath) || readFileSync(generatedPath, 'utf8') !== validators)
+    writeFileSync(generatedPath, validators);
   rmSync(outDir, { recursive: true, force: true });
   const sizes: Record<string, number> = {};
   for (const [name, entry] of Object.entries(FUNCTIONS)) {
@@ -71,5 +83,6 @@ export async function buildAll(outDir = `${root}/dist`): Promise<Record<string, 
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const sizes = await buildAll();
-  for (const [name, size] of Object.entries(sizes)) console.log(`dist/${name}/index.mjs  ${(size / 1024).toFixed(1)} KiB`);
+  for (const [name, size] of Object.entries(sizes))
+    console.log(`dist/${name}/index.mjs  ${(size / 1024).toFixed(1)} KiB`);
 }

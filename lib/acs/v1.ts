@@ -17,7 +17,11 @@ export function signV1(method: string, params: Readonly<Record<string, string>>,
 
 export type V1VerifyResult =
   | { ok: true; accessKeyId: string }
-  | { ok: false; code: 'IncompleteSignature' | 'SignatureDoesNotMatch' | 'InvalidAccessKeyId.NotFound'; message: string };
+  | {
+      ok: false;
+      code: 'IncompleteSignature' | 'SignatureDoesNotMatch' | 'InvalidAccessKeyId.NotFound';
+      message: string;
+    };
 
 export function verifyV1(
   method: string,
@@ -26,14 +30,23 @@ export function verifyV1(
 ): V1VerifyResult {
   const { Signature: given, AccessKeyId: accessKeyId } = params;
   if (!given || !accessKeyId || params['SignatureMethod'] !== 'HMAC-SHA1' || !params['SignatureNonce']) {
-    return { ok: false, code: 'IncompleteSignature', message: 'Signature, AccessKeyId, SignatureMethod=HMAC-SHA1 and SignatureNonce are required.' };
+    return {
+      ok: false,
+      code: 'IncompleteSignature',
+      message: 'Signature, AccessKeyId, SignatureMethod=HMAC-SHA1 and SignatureNonce are required.',
+    };
   }
   const secret = lookupSecret(accessKeyId);
-  if (secret === undefined) return { ok: false, code: 'InvalidAccessKeyId.NotFound', message: 'Specified access key is not found.' };
+  if (secret === undefined)
+    return { ok: false, code: 'InvalidAccessKeyId.NotFound', message: 'Specified access key is not found.' };
   const a = Buffer.from(signV1(method, params, secret));
   const b = Buffer.from(given);
   if (a.length !== b.length || !timingSafeEqual(a, b)) {
-    return { ok: false, code: 'SignatureDoesNotMatch', message: 'The request signature does not conform to Aliyun standards.' };
+    return {
+      ok: false,
+      code: 'SignatureDoesNotMatch',
+      message: 'The request signature does not conform to Aliyun standards.',
+    };
   }
   return { ok: true, accessKeyId };
 }

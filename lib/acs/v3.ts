@@ -85,7 +85,9 @@ export interface ParsedV3Authorization {
 }
 
 export function parseV3Authorization(header: string): ParsedV3Authorization | undefined {
-  const match = /^ACS3-HMAC-SHA256\s+Credential=([^,\s]+),\s*SignedHeaders=([^,\s]*),\s*Signature=([0-9a-f]{64})$/.exec(header.trim());
+  const match = /^ACS3-HMAC-SHA256\s+Credential=([^,\s]+),\s*SignedHeaders=([^,\s]*),\s*Signature=([0-9a-f]{64})$/.exec(
+    header.trim(),
+  );
   if (!match) return undefined;
   const [, accessKeyId = '', signed = '', signature = ''] = match;
   return { accessKeyId, signedHeaders: signed === '' ? [] : signed.split(';'), signature };
@@ -93,7 +95,11 @@ export function parseV3Authorization(header: string): ParsedV3Authorization | un
 
 export type V3VerifyResult =
   | { ok: true; accessKeyId: string }
-  | { ok: false; code: 'IncompleteSignature' | 'SignatureDoesNotMatch' | 'InvalidAccessKeyId.NotFound'; message: string };
+  | {
+      ok: false;
+      code: 'IncompleteSignature' | 'SignatureDoesNotMatch' | 'InvalidAccessKeyId.NotFound';
+      message: string;
+    };
 
 /**
  * Verifies an ACS3 request the way the gateway must: only the headers the client named are signed, the
@@ -106,15 +112,27 @@ export function verifyV3(
   const lowerHeaders: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) lowerHeaders[name.toLowerCase()] = value;
   const parsed = parseV3Authorization(lowerHeaders['authorization'] ?? '');
-  if (!parsed) return { ok: false, code: 'IncompleteSignature', message: 'The Authorization header is missing or malformed.' };
-  for (const required of ['host', 'x-acs-action', 'x-acs-content-sha256', 'x-acs-date', 'x-acs-signature-nonce', 'x-acs-version']) {
+  if (!parsed)
+    return { ok: false, code: 'IncompleteSignature', message: 'The Authorization header is missing or malformed.' };
+  for (const required of [
+    'host',
+    'x-acs-action',
+    'x-acs-content-sha256',
+    'x-acs-date',
+    'x-acs-signature-nonce',
+    'x-acs-version',
+  ]) {
     if (!parsed.signedHeaders.includes(required) || lowerHeaders[required] === undefined) {
       return { ok: false, code: 'IncompleteSignature', message: `The header ${required} must be present and signed.` };
     }
   }
   const bodyHash = sha256Hex(request.body);
   if (lowerHeaders['x-acs-content-sha256'] !== bodyHash) {
-    return { ok: false, code: 'SignatureDoesNotMatch', message: 'x-acs-content-sha256 does not match the request body.' };
+    return {
+      ok: false,
+      code: 'SignatureDoesNotMatch',
+      message: 'x-acs-content-sha256 does not match the request body.',
+    };
   }
   const secret = lookupSecret(parsed.accessKeyId);
   if (secret === undefined) {
@@ -129,7 +147,11 @@ export function verifyV3(
   const a = Buffer.from(expected.signature);
   const b = Buffer.from(parsed.signature);
   if (expected.signedHeaders !== parsed.signedHeaders.join(';') || a.length !== b.length || !timingSafeEqual(a, b)) {
-    return { ok: false, code: 'SignatureDoesNotMatch', message: 'The request signature does not conform to Aliyun standards.' };
+    return {
+      ok: false,
+      code: 'SignatureDoesNotMatch',
+      message: 'The request signature does not conform to Aliyun standards.',
+    };
   }
   return { ok: true, accessKeyId: parsed.accessKeyId };
 }

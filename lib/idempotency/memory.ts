@@ -30,7 +30,14 @@ export function createMemoryStore(now: () => number = Date.now): IdempotencyStor
       if (++claims % 1000 === 0) sweep();
       const entry = live(key);
       if (!entry) {
-        const record: IdempotencyRecord = { status: 'IN_PROGRESS', hash: req.hash, owner: req.owner, leaseUntil: req.leaseUntil, chunkSize: req.chunkSize, chunks: {} };
+        const record: IdempotencyRecord = {
+          status: 'IN_PROGRESS',
+          hash: req.hash,
+          owner: req.owner,
+          leaseUntil: req.leaseUntil,
+          chunkSize: req.chunkSize,
+          chunks: {},
+        };
         entries.set(key, { record, expiresAt: req.now + req.ttlMs });
         return { acquired: true, record: copy(record) };
       }

@@ -1,5 +1,12 @@
 import type { Redis as RedisClient } from 'ioredis';
-import { StoreError, type ChunkRecord, type ClaimRequest, type IdempotencyRecord, type IdempotencyStore, type RecordStatus } from './types.js';
+import {
+  StoreError,
+  type ChunkRecord,
+  type ClaimRequest,
+  type IdempotencyRecord,
+  type IdempotencyStore,
+  type RecordStatus,
+} from './types.js';
 
 /*
  * One Redis hash per operation: status, hash, owner, leaseUntil, and one field `c:<n>` per chunk. Each
@@ -37,13 +44,28 @@ end
 return 1`;
 
 interface Scripted extends RedisClient {
-  couponClaim(key: string, hash: string, owner: string, leaseUntil: string, now: string, ttl: string, chunkSize: string): Promise<[number, string[]]>;
+  couponClaim(
+    key: string,
+    hash: string,
+    owner: string,
+    leaseUntil: string,
+    now: string,
+    ttl: string,
+    chunkSize: string,
+  ): Promise<[number, string[]]>;
   couponPutChunk(key: string, owner: string, field: string, value: string): Promise<number>;
   couponFinish(key: string, owner: string, completed: string, ttl: string): Promise<number>;
 }
 
 function toRecord(flat: string[]): IdempotencyRecord {
-  const record: IdempotencyRecord = { status: 'IN_PROGRESS', hash: '', owner: '', leaseUntil: 0, chunkSize: 0, chunks: {} };
+  const record: IdempotencyRecord = {
+    status: 'IN_PROGRESS',
+    hash: '',
+    owner: '',
+    leaseUntil: 0,
+    chunkSize: 0,
+    chunks: {},
+  };
   for (let i = 0; i + 1 < flat.length; i += 2) {
     const field = flat[i] ?? '';
     const value = flat[i + 1] ?? '';
@@ -66,7 +88,10 @@ async function guarded<T>(what: string, run: () => Promise<T>): Promise<T> {
 }
 
 /** ioredis is loaded here, on first use, so functions on the memory store never pay for it at cold start. */
-export async function createRedisStore(url: string, options: { prefix?: string; commandTimeoutMs?: number } = {}): Promise<IdempotencyStore> {
+export async function createRedisStore(
+  url: string,
+  options: { prefix?: string; commandTimeoutMs?: number } = {},
+): Promise<IdempotencyStore> {
   const { Redis } = await import('ioredis');
   const client = new Redis(url, {
     lazyConnect: false,
@@ -87,13 +112,27 @@ export async function createRedisStore(url: string, options: { prefix?: string; 
   return {
     claim: (key, r: ClaimRequest) =>
       guarded('claim', async () => {
-        const [acquired, flat] = await client.couponClaim(prefix + key, r.hash, r.owner, String(r.leaseUntil), String(r.now), String(r.ttlMs), String(r.chunkSize));
+        const [acquired, flat] = await client.couponClaim(
+          prefix + key,
+          r.hash,
+          r.owner,
+          String(r.leaseUntil),
+          String(r.now),
+          String(r.ttlMs),
+          String(r.chunkSize),
+        );
         return { acquired: acquired === 1, record: toRecord(flat) };
       }),
     putChunk: (key, owner, chunk, record) =>
-      guarded('write', async () => (await client.couponPutChunk(prefix + key, owner, `c:${chunk}`, JSON.stringify(record))) === 1),
+      guarded(
+        'write',
+        async () => (await client.couponPutChunk(prefix + key, owner, `c:${chunk}`, JSON.stringify(record))) === 1,
+      ),
     finish: (key, owner, completed, ttlMs) =>
-      guarded('write', async () => (await client.couponFinish(prefix + key, owner, completed ? '1' : '0', String(ttlMs))) === 1),
+      guarded(
+        'write',
+        async () => (await client.couponFinish(prefix + key, owner, completed ? '1' : '0', String(ttlMs))) === 1,
+      ),
     async close() {
       client.disconnect();
     },

@@ -7,7 +7,12 @@ import type { Logger } from '../log.js';
 import type { DeliveryResult } from '../triggers/delivery.js';
 import { toFcHttpResponse } from '../triggers/http.js';
 
-const internal = () => new AppError(500, 'InternalError', 'An internal error occurred; nothing more is known to have been sent than the logs show. Quote the request id to support.');
+const internal = () =>
+  new AppError(
+    500,
+    'InternalError',
+    'An internal error occurred; nothing more is known to have been sent than the logs show. Quote the request id to support.',
+  );
 
 function loggerOf(context: InvocationContext, fallback: Logger): Logger {
   return context.invocation?.logger ?? fallback.child({ requestId: context.requestId });
@@ -20,7 +25,11 @@ export function httpAnswer(base: Logger): MiddlewareObj<Buffer, unknown, Error, 
     after: (request) => {
       const [first] = request.response as DeliveryResult[];
       const rendered = first ? renderDelivery(first) : renderDelivery({ error: internal() });
-      loggerOf(request.context, base).info('answered', { status: rendered.status, ...summaryFields(first), durationMs: request.context.invocation ? Date.now() - request.context.invocation.startedAt : undefined });
+      loggerOf(request.context, base).info('answered', {
+        status: rendered.status,
+        ...summaryFields(first),
+        durationMs: request.context.invocation ? Date.now() - request.context.invocation.startedAt : undefined,
+      });
       request.response = toFcHttpResponse(rendered.status, stringifyExact(rendered.body), rendered.headers);
     },
     onError: (request) => {
@@ -33,7 +42,8 @@ export function httpAnswer(base: Logger): MiddlewareObj<Buffer, unknown, Error, 
         log.warn('answered with an error', { status: error.status, Code: error.code, Message: error.message });
       }
       const e = error as AppError;
-      const headers: Record<string, string> = e.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(e.retryAfterSeconds) };
+      const headers: Record<string, string> =
+        e.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(e.retryAfterSeconds) };
       request.response = toFcHttpResponse(e.status, stringifyExact(errorBody(e)), headers);
     },
   };
@@ -42,7 +52,11 @@ export function httpAnswer(base: Logger): MiddlewareObj<Buffer, unknown, Error, 
 /** The operation ids and verdicts of a delivery, for the one line that closes each invocation. */
 function summaryFields(result: DeliveryResult | undefined): Record<string, unknown> {
   if (!result || 'error' in result) return result ? { Code: result.error.code } : {};
-  const ops = result.answers.map((a) => ({ RequestId: a.operation.requestId, Code: 'error' in a ? a.error.code : a.outcome.summary.code, replayed: 'outcome' in a && a.outcome.replayed }));
+  const ops = result.answers.map((a) => ({
+    RequestId: a.operation.requestId,
+    Code: 'error' in a ? a.error.code : a.outcome.summary.code,
+    replayed: 'outcome' in a && a.outcome.replayed,
+  }));
   return ops.length === 1 ? { ...ops[0] } : { operations: ops };
 }
 
@@ -69,10 +83,19 @@ export function jsonAnswer(base: Logger): MiddlewareObj<Buffer, unknown, Error, 
       const log = loggerOf(request.context, base);
       const retryable = rendered.filter((r) => r.retryable);
       if (retryable.length > 0) {
-        log.warn('delivery not finished: throwing so the platform delivers it again', { statuses: rendered.map((r) => r.status), result: text.slice(0, 2000) });
-        throw new RetryableDeliveryError(`${retryable.length} of ${rendered.length} deliveries are not finished (statuses ${rendered.map((r) => r.status).join(',')}); redelivery continues them without duplicates`);
+        log.warn('delivery not finished: throwing so the platform delivers it again', {
+          statuses: rendered.map((r) => r.status),
+          result: text.slice(0, 2000),
+        });
+        throw new RetryableDeliveryError(
+          `${retryable.length} of ${rendered.length} deliveries are not finished (statuses ${rendered.map((r) => r.status).join(',')}); redelivery continues them without duplicates`,
+        );
       }
-      log.info('answered', { statuses: rendered.map((r) => r.status), ...(results.length === 1 ? summaryFields(results[0]) : {}), durationMs: request.context.invocation ? Date.now() - request.context.invocation.startedAt : undefined });
+      log.info('answered', {
+        statuses: rendered.map((r) => r.status),
+        ...(results.length === 1 ? summaryFields(results[0]) : {}),
+        durationMs: request.context.invocation ? Date.now() - request.context.invocation.startedAt : undefined,
+      });
       request.response = text;
     },
     onError: (request) => {

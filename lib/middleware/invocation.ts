@@ -7,7 +7,10 @@ import type { RuntimeHolder } from '../runtime.js';
  * First middleware of every function: binds a logger to this invocation's ids, derives the deadline FC does
  * not expose, and fetches the instance runtime (an invalid configuration fails here, before anything else).
  */
-export function fcInvocation(trigger: TriggerKind, holder: RuntimeHolder): MiddlewareObj<Buffer, unknown, Error, InvocationContext> {
+export function fcInvocation(
+  trigger: TriggerKind,
+  holder: RuntimeHolder,
+): MiddlewareObj<Buffer, unknown, Error, InvocationContext> {
   return {
     name: 'fcInvocation',
     before: async (request) => {

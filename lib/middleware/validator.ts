@@ -18,7 +18,13 @@ export function sendRequestValidator(): MiddlewareObj<Buffer, unknown, Error, In
           return { delivery, decoded: decodeSendRequest(delivery.value, config, delivery.rule) };
         } catch (err) {
           if (!(err instanceof AppError)) throw err;
-          inv.logger.warn('request rejected', { ...delivery.label, Code: err.code, status: err.status, RequestId: err.requestId, errors: err.errors });
+          inv.logger.warn('request rejected', {
+            ...delivery.label,
+            Code: err.code,
+            status: err.status,
+            RequestId: err.requestId,
+            errors: err.errors,
+          });
           return { delivery, error: err };
         }
       });

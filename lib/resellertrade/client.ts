@@ -62,24 +62,55 @@ export interface ResellerTradeClient {
   call(action: string, form: string, credentials: Credentials, timeoutMs: number): Promise<CallResult>;
 }
 
-export function createResellerTradeClient(endpoint: URL, transport: Transport, clock: () => Date = () => new Date()): ResellerTradeClient {
+export function createResellerTradeClient(
+  endpoint: URL,
+  transport: Transport,
+  clock: () => Date = () => new Date(),
+): ResellerTradeClient {
   const url = new URL('/', endpoint);
   return {
     endpoint,
     async call(action, form, credentials, timeoutMs) {
-      const headers = signedHeaders({ action, host: url.host, body: form, credentials, date: clock(), nonce: randomUUID().replaceAll('-', '') });
+      const headers = signedHeaders({
+        action,
+        host: url.host,
+        body: form,
+        credentials,
+        date: clock(),
+        nonce: randomUUID().replaceAll('-', ''),
+      });
       const started = performance.now();
       try {
         const answer = await transport.send(url, { method: 'POST', headers, body: form, timeoutMs });
-        return { outcome: classifyResponse(answer.status, answer.headers, answer.body), latencyMs: performance.now() - started, raw: answer.body };
+        return {
+          outcome: classifyResponse(answer.status, answer.headers, answer.body),
+          latencyMs: performance.now() - started,
+          raw: answer.body,
+        };
       } catch (err) {
         const latencyMs = performance.now() - started;
         if (err instanceof TransportError) {
           if (!err.written) {
-            return { outcome: { kind: 'rejected', retry: 'connection', terminal: 'refused', code: `Upstream.${err.code}`, message: `the request never reached the upstream (${err.message})` }, latencyMs };
+            return {
+              outcome: {
+                kind: 'rejected',
+                retry: 'connection',
+                terminal: 'refused',
+                code: `Upstream.${err.code}`,
+                message: `the request never reached the upstream (${err.message})`,
+              },
+              latencyMs,
+            };
           }
           const code = err.code === 'Timeout' ? 'Upstream.Timeout' : `Upstream.${err.code}`;
-          return { outcome: { kind: 'unknown', code, message: `the request was sent but its outcome is unknown (${err.message})` }, latencyMs };
+          return {
+            outcome: {
+              kind: 'unknown',
+              code,
+              message: `the request was sent but its outcome is unknown (${err.message})`,
+            },
+            latencyMs,
+          };
         }
         throw err;
       }

@@ -14,13 +14,19 @@ export type CouponPage =
   | { ok: true; total: number; coupons: IssuedCoupon[] }
   | { ok: false; outcome: Exclude<UpstreamOutcome, { kind: 'ok' }> };
 
-const digits = (v: unknown): string | undefined => (typeof v === 'number' ? String(v) : typeof v === 'string' ? v : v instanceof InexactNumber ? v.text : undefined);
+const digits = (v: unknown): string | undefined =>
+  typeof v === 'number' ? String(v) : typeof v === 'string' ? v : v instanceof InexactNumber ? v.text : undefined;
 
 /**
  * GetCouponPage: what was issued to which uids under a template. This is how an UNKNOWN recipient is checked
  * before anyone decides to send it again. A read, so it is safe to repeat.
  */
-export async function getCouponPage(client: ResellerTradeClient, query: CouponPageQuery, credentials: Credentials, timeoutMs: number): Promise<CouponPage> {
+export async function getCouponPage(
+  client: ResellerTradeClient,
+  query: CouponPageQuery,
+  credentials: Credentials,
+  timeoutMs: number,
+): Promise<CouponPage> {
   const { outcome, raw } = await client.call('GetCouponPage', buildGetCouponPageForm(query), credentials, timeoutMs);
   if (outcome.kind !== 'ok') return { ok: false, outcome };
   const body = parseJsonExact(raw ?? '{}') as Record<string, unknown>;
@@ -32,7 +38,12 @@ export async function getCouponPage(client: ResellerTradeClient, query: CouponPa
     const uid = digits(item['Uid']);
     if (youhuiId === undefined || uid === undefined) continue;
     const templateId = digits(item['TemplateId']);
-    coupons.push({ youhuiId, uid, ...(templateId === undefined ? {} : { templateId }), ...(typeof item['Amount'] === 'number' ? { amount: item['Amount'] } : {}) });
+    coupons.push({
+      youhuiId,
+      uid,
+      ...(templateId === undefined ? {} : { templateId }),
+      ...(typeof item['Amount'] === 'number' ? { amount: item['Amount'] } : {}),
+    });
   }
   return { ok: true, total: typeof data['Total'] === 'number' ? data['Total'] : coupons.length, coupons };
 }

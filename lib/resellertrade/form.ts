@@ -8,7 +8,11 @@ export const API_VERSION = '2019-12-27';
  * then `UserAmountModelList.N.Uid` / `.Amount`, N from 1, values escaped by Node's querystring. Ids go out as
  * the caller's digits, never through a JS number.
  */
-export function buildSendCouponForm(op: Operation, recipients: readonly Recipient[], upstreamRequestId: string): string {
+export function buildSendCouponForm(
+  op: Operation,
+  recipients: readonly Recipient[],
+  upstreamRequestId: string,
+): string {
   const pairs: Array<[string, string]> = [
     ['SellerId', op.sellerId.digits],
     ['TemplateId', op.templateId.digits],

@@ -23,7 +23,14 @@ export type UpstreamOutcome =
       retryAfterMs?: number;
       httpStatus?: number;
     }
-  | { kind: 'unknown'; code: string; message: string; upstreamRequestId?: string; hostId?: string; httpStatus?: number };
+  | {
+      kind: 'unknown';
+      code: string;
+      message: string;
+      upstreamRequestId?: string;
+      hostId?: string;
+      httpStatus?: number;
+    };
 
 export type RetryReason = 'throttled' | 'nonce' | 'timestamp' | 'token' | 'connection';
 
@@ -48,7 +55,8 @@ function pick(body: Json, ...names: string[]): unknown {
 
 /** Codes that the gateway answers before the API runs: nothing was executed, so they are safe to repeat. */
 export function retryReasonFor(code: string): RetryReason | undefined {
-  if (/^Throttling/i.test(code) || code === 'Rejected.Throttling' || code === 'ServiceUnavailable.Throttling') return 'throttled';
+  if (/^Throttling/i.test(code) || code === 'Rejected.Throttling' || code === 'ServiceUnavailable.Throttling')
+    return 'throttled';
   if (code === 'SignatureNonceUsed') return 'nonce';
   if (code === 'InvalidTimeStamp.Expired') return 'timestamp';
   if (code === 'InvalidSecurityToken.Expired') return 'token';
@@ -57,9 +65,19 @@ export function retryReasonFor(code: string): RetryReason | undefined {
 
 /** Refusals of the caller rather than of the content (the retryable ones are named by retryReasonFor). */
 const REFUSED = [
-  /^SignatureDoesNotMatch$/, /^IncompleteSignature$/, /^InvalidAccessKeyId/, /^InvalidSecurityToken/, /^InvalidTimeStamp/,
-  /^Forbidden/, /^NoPermission/, /^InvalidApi\.NotFound$/, /^InvalidProduct\.NotFound$/, /^InvalidVersion/, /^InvalidAction/,
-  /^UnsupportedSignature/, /^MissingSecurityToken/,
+  /^SignatureDoesNotMatch$/,
+  /^IncompleteSignature$/,
+  /^InvalidAccessKeyId/,
+  /^InvalidSecurityToken/,
+  /^InvalidTimeStamp/,
+  /^Forbidden/,
+  /^NoPermission/,
+  /^InvalidApi\.NotFound$/,
+  /^InvalidProduct\.NotFound$/,
+  /^InvalidVersion/,
+  /^InvalidAction/,
+  /^UnsupportedSignature/,
+  /^MissingSecurityToken/,
 ];
 
 function isRefusal(code: string, status: number): boolean {
@@ -77,7 +95,10 @@ function retryAfterMs(headers: Readonly<Record<string, string | undefined>>): nu
 
 function items(body: Json): ConfirmedItem[] | undefined {
   const list = pick(body, 'Data', 'data', 'userAmountModelList', 'UserAmountModelList');
-  const nested = list !== null && typeof list === 'object' && !Array.isArray(list) ? pick(list as Json, 'List', 'list', 'Items') : list;
+  const nested =
+    list !== null && typeof list === 'object' && !Array.isArray(list)
+      ? pick(list as Json, 'List', 'list', 'Items')
+      : list;
   if (!Array.isArray(nested)) return undefined;
   const out: ConfirmedItem[] = [];
   for (const entry of nested) {
@@ -85,14 +106,19 @@ function items(body: Json): ConfirmedItem[] | undefined {
     const e = entry as Json;
     const uid = text(pick(e, 'Uid', 'uid', 'UserId', 'userId'));
     if (uid === undefined) continue;
-    const youhuiId = text(pick(e, 'YouhuiId', 'youhuiId', 'CouponId', 'couponId')) ?? text(pick(body, 'youhuiId', 'YouhuiId'));
+    const youhuiId =
+      text(pick(e, 'YouhuiId', 'youhuiId', 'CouponId', 'couponId')) ?? text(pick(body, 'youhuiId', 'YouhuiId'));
     out.push(youhuiId === undefined ? { uid } : { uid, youhuiId });
   }
   return out;
 }
 
 /** Maps one HTTP answer of the ResellerTrade API to an outcome; pure, so every shape is testable without a server. */
-export function classifyResponse(status: number, headers: Readonly<Record<string, string | undefined>>, rawBody: string): UpstreamOutcome {
+export function classifyResponse(
+  status: number,
+  headers: Readonly<Record<string, string | undefined>>,
+  rawBody: string,
+): UpstreamOutcome {
   let body: Json | undefined;
   try {
     const parsed = LONG_NUMBER.test(rawBody) ? parseJsonExact(rawBody) : (JSON.parse(rawBody) as unknown);
@@ -102,13 +128,28 @@ export function classifyResponse(status: number, headers: Readonly<Record<string
   }
   const upstreamRequestId = body ? text(pick(body, 'RequestId', 'requestId')) : undefined;
   const hostId = body ? text(pick(body, 'HostId')) : undefined;
-  const ids = { ...(upstreamRequestId === undefined ? {} : { upstreamRequestId }), ...(hostId === undefined ? {} : { hostId }) };
+  const ids = {
+    ...(upstreamRequestId === undefined ? {} : { upstreamRequestId }),
+    ...(hostId === undefined ? {} : { hostId }),
+  };
   if (body === undefined) {
     const snippet = rawBody.slice(0, 120).replace(/\s+/g, ' ');
     if (status >= 400 && status < 500) {
-      return { kind: 'rejected', retry: status === 429 ? 'throttled' : 'none', terminal: 'refused', code: `Upstream.Http${status}`, message: `the upstream answered HTTP ${status} with a body that is not JSON: "${snippet}"`, httpStatus: status };
+      return {
+        kind: 'rejected',
+        retry: status === 429 ? 'throttled' : 'none',
+        terminal: 'refused',
+        code: `Upstream.Http${status}`,
+        message: `the upstream answered HTTP ${status} with a body that is not JSON: "${snippet}"`,
+        httpStatus: status,
+      };
     }
-    return { kind: 'unknown', code: status >= 500 ? `Upstream.Http${status}` : 'Upstream.InvalidResponse', message: `the upstream answered HTTP ${status} with a body that is not JSON: "${snippet}"`, httpStatus: status };
+    return {
+      kind: 'unknown',
+      code: status >= 500 ? `Upstream.Http${status}` : 'Upstream.InvalidResponse',
+      message: `the upstream answered HTTP ${status} with a body that is not JSON: "${snippet}"`,
+      httpStatus: status,
+    };
   }
 
   const code = text(pick(body, 'Code', 'code')) ?? '';
@@ -120,10 +161,24 @@ export function classifyResponse(status: number, headers: Readonly<Record<string
       return { kind: 'ok', ...ids, ...(confirmed === undefined ? {} : { items: confirmed }), httpStatus: status };
     }
     // Success:false on a 2xx is the API's own verdict on the content: nothing was issued.
-    return { kind: 'rejected', retry: retryReasonFor(code) ?? 'none', terminal: 'business', code: code || 'Upstream.Unsuccessful', message: message || 'the upstream answered Success: false', ...ids, httpStatus: status };
+    return {
+      kind: 'rejected',
+      retry: retryReasonFor(code) ?? 'none',
+      terminal: 'business',
+      code: code || 'Upstream.Unsuccessful',
+      message: message || 'the upstream answered Success: false',
+      ...ids,
+      httpStatus: status,
+    };
   }
   if (status >= 500) {
-    return { kind: 'unknown', code: code || `Upstream.Http${status}`, message: message || `the upstream answered HTTP ${status}`, ...ids, httpStatus: status };
+    return {
+      kind: 'unknown',
+      code: code || `Upstream.Http${status}`,
+      message: message || `the upstream answered HTTP ${status}`,
+      ...ids,
+      httpStatus: status,
+    };
   }
   const reason = retryReasonFor(code) ?? (status === 429 ? 'throttled' : undefined);
   const after = retryAfterMs(headers);

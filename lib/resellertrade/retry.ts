@@ -14,7 +14,12 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 
  * never carried the request). Capped exponential backoff with full jitter, never shorter than Retry-After.
  * Returns the delay before the next attempt, or undefined when there must be none.
  */
-export function retryDelay(outcome: UpstreamOutcome, attempt: number, policy: RetryPolicy, random: () => number = Math.random): number | undefined {
+export function retryDelay(
+  outcome: UpstreamOutcome,
+  attempt: number,
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+): number | undefined {
   if (outcome.kind !== 'rejected' || outcome.retry === 'none' || attempt >= policy.maxAttempts) return undefined;
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
   const jittered = Math.floor(random() * ceiling);

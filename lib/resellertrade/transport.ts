@@ -12,7 +12,11 @@ export interface HttpAnswer {
  * handed to the socket the server cannot have acted on it; after that, it may have.
  */
 export class TransportError extends Error {
-  constructor(readonly written: boolean, readonly code: string, message: string) {
+  constructor(
+    readonly written: boolean,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'TransportError';
   }
@@ -40,7 +44,8 @@ export function createHttpTransport(): Transport {
   let lastUsed = 0;
   // node:https pulls in TLS (~10 ms of start-up): loaded on the first https call, not at cold start.
   let httpsModule: Promise<typeof https> | undefined;
-  const clientFor = async (secure: boolean): Promise<Client> => (secure ? await (httpsModule ??= import('node:https').then((m) => m.default)) : http);
+  const clientFor = async (secure: boolean): Promise<Client> =>
+    secure ? await (httpsModule ??= import('node:https').then((m) => m.default)) : http;
   const agentFor = (client: Client) => {
     const now = Date.now();
     if (!agent || now - lastUsed > MAX_IDLE_MS) {
@@ -87,7 +92,9 @@ export function createHttpTransport(): Transport {
             if (size > MAX_BODY_BYTES) fail(new TransportError(true, 'ResponseTooLarge', 'the answer exceeded 8 MiB'));
             else chunks.push(c);
           });
-          res.on('error', (err: NodeJS.ErrnoException) => fail(new TransportError(true, err.code ?? 'NetworkError', err.message)));
+          res.on('error', (err: NodeJS.ErrnoException) =>
+            fail(new TransportError(true, err.code ?? 'NetworkError', err.message)),
+          );
           res.on('end', () => {
             if (settled) return;
             settled = true;

@@ -3,11 +3,20 @@ const ID = 'must be a positive integer (at most 2^53-1) or a string of 1-20 deci
 const TEXT = 'must be a string of 1-64 characters without control characters';
 
 const byProperty: Record<string, string> = {
-  SellerId: ID, sellerId: ID, TemplateId: ID, templateId: ID, Bid: ID, bid: ID, uid: ID,
+  SellerId: ID,
+  sellerId: ID,
+  TemplateId: ID,
+  templateId: ID,
+  Bid: ID,
+  bid: ID,
+  uid: ID,
   amount: 'must be a number greater than 0 (a JSON number, not a string)',
   RequestId: 'must be 1-64 characters of A-Z a-z 0-9 - _ . :',
   requestId: 'must be 1-64 characters of A-Z a-z 0-9 - _ . :',
-  FromApp: TEXT, fromApp: TEXT, Operator: TEXT, operator: TEXT,
+  FromApp: TEXT,
+  fromApp: TEXT,
+  Operator: TEXT,
+  operator: TEXT,
   userAmountModelList: 'must be a non-empty array of {"uid", "amount"}',
   param: 'must be an object',
 };
@@ -16,7 +25,8 @@ const byProperty: Record<string, string> = {
 export function messageFor(instancePath: string, inBatch: boolean): string | undefined {
   const segments = instancePath.split('/').slice(1);
   const last = segments.at(-1);
-  if (last === undefined || (inBatch && segments.length === 1)) return inBatch ? 'must be an object {"fromApp", "requestId", "param"}' : 'must be a JSON object';
+  if (last === undefined || (inBatch && segments.length === 1))
+    return inBatch ? 'must be an object {"fromApp", "requestId", "param"}' : 'must be a JSON object';
   if (/^\d+$/.test(last) && segments.at(-2) === 'userAmountModelList') return 'must be an object {"uid", "amount"}';
   return byProperty[last];
 }

@@ -14,4 +14,3 @@ export interface StandaloneValidator {
 
 export declare const validateFlat: StandaloneValidator;
 export declare const validateEnvelope: StandaloneValidator;
-

@@ -28,13 +28,16 @@ export const deadlineOutcome = (attempts: number): Rejected => ({
   retry: 'none',
   terminal: 'refused',
   code: attempts === 0 ? 'NotAttempted' : 'DeadlineExceeded',
-  message: attempts === 0
-    ? 'the function ran out of time before this chunk could be sent; it is sent when the same operation is delivered again'
-    : 'the function ran out of time while retrying this chunk; nothing was issued for it, and it is sent when the same operation is delivered again',
+  message:
+    attempts === 0
+      ? 'the function ran out of time before this chunk could be sent; it is sent when the same operation is delivered again'
+      : 'the function ran out of time while retrying this chunk; nothing was issued for it, and it is sent when the same operation is delivered again',
 });
 
 /** Waits for a rate slot that still leaves time for a whole call; undefined when there is none. */
-export async function reserveSlot(ctx: Pick<ChunkSendContext, 'limiter' | 'deadline' | 'timeoutMs'>): Promise<number | undefined> {
+export async function reserveSlot(
+  ctx: Pick<ChunkSendContext, 'limiter' | 'deadline' | 'timeoutMs'>,
+): Promise<number | undefined> {
   return ctx.limiter.acquire(ctx.deadline - Math.min(ctx.timeoutMs, MIN_ATTEMPT_MS));
 }
 
@@ -54,7 +57,13 @@ export type ChunkSendResult = { outcome: UpstreamOutcome; attempts: number } | {
  * Sends one chunk's form, retrying only what the retry policy allows. The first slot is reserved by the
  * caller; each retry reserves its own.
  */
-export async function sendChunk(ctx: ChunkSendContext, journal: ChunkJournal, form: string, firstSlot: number, fields: Record<string, unknown>): Promise<ChunkSendResult> {
+export async function sendChunk(
+  ctx: ChunkSendContext,
+  journal: ChunkJournal,
+  form: string,
+  firstSlot: number,
+  fields: Record<string, unknown>,
+): Promise<ChunkSendResult> {
   let slot: number | undefined = firstSlot;
   for (let attempt = 1; ; attempt++) {
     if (!(await journal.sending())) return { unrecorded: true, attempts: attempt - 1 };
@@ -73,12 +82,18 @@ export async function sendChunk(ctx: ChunkSendContext, journal: ChunkJournal, fo
       ctx.logger.info('upstream SendCoupon', logFields);
       return { outcome, attempts: attempt };
     }
-    if (outcome.kind === 'rejected' && outcome.retry === 'throttled') ctx.limiter.onThrottled(slot, outcome.retryAfterMs);
+    if (outcome.kind === 'rejected' && outcome.retry === 'throttled')
+      ctx.limiter.onThrottled(slot, outcome.retryAfterMs);
     const delay = retryDelay(outcome, attempt, ctx.policy, ctx.random);
-    ctx.logger[outcome.kind === 'unknown' ? 'error' : 'warn']('upstream SendCoupon', { ...logFields, Message: outcome.message, retryInMs: delay });
+    ctx.logger[outcome.kind === 'unknown' ? 'error' : 'warn']('upstream SendCoupon', {
+      ...logFields,
+      Message: outcome.message,
+      retryInMs: delay,
+    });
     if (delay === undefined || outcome.kind !== 'rejected') return { outcome, attempts: attempt };
     await journal.pending(outcome);
-    if (ctx.now() + delay + MIN_ATTEMPT_MS > ctx.deadline) return { outcome: { ...deadlineOutcome(attempt), code: outcome.code }, attempts: attempt };
+    if (ctx.now() + delay + MIN_ATTEMPT_MS > ctx.deadline)
+      return { outcome: { ...deadlineOutcome(attempt), code: outcome.code }, attempts: attempt };
     await ctx.sleep(delay);
     slot = await reserveSlot(ctx);
     if (slot === undefined) return { outcome: deadlineOutcome(attempt), attempts: attempt };

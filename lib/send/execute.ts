@@ -44,7 +44,11 @@ function dryRun(op: Operation, ctx: ExecuteContext): OperationOutcome {
       form: form.replace(/(Uid=)(\d+)/g, (_m, k: string, uid: string) => `${k}${maskUid(uid)}`),
     });
   }
-  return outcomeOf(op, op.recipients.map(() => ({ status: 'DRY_RUN' })), false);
+  return outcomeOf(
+    op,
+    op.recipients.map(() => ({ status: 'DRY_RUN' })),
+    false,
+  );
 }
 
 /**
@@ -58,7 +62,15 @@ export async function executeOperation(op: Operation, ctx: ExecuteContext): Prom
 
   const ttlMs = ctx.config.idempotencyTtlSeconds * 1000;
   const claim: Claim = { key: operationKey(op), hash: contentHash(op), owner: randomUUID() };
-  const claimed = await claimOperation(ctx.store, op, claim, ctx.config.chunkSize, ctx.deadline + LEASE_MARGIN_MS, ctx.now(), ttlMs);
+  const claimed = await claimOperation(
+    ctx.store,
+    op,
+    claim,
+    ctx.config.chunkSize,
+    ctx.deadline + LEASE_MARGIN_MS,
+    ctx.now(),
+    ttlMs,
+  );
   // The split the first delivery chose stays, even if CHUNK_SIZE changed since: chunk n must mean the same recipients.
   const size = claimed.chunkSize;
   const chunks: Record<number, ChunkRecord> = { ...claimed.chunks };
@@ -81,8 +93,19 @@ export async function executeOperation(op: Operation, ctx: ExecuteContext): Prom
 
   for (const [n, record] of Object.entries(chunks)) {
     if (record.state !== 'SENDING') continue;
-    const unknown: ChunkRecord = { ...record, state: 'UNKNOWN', code: 'InterruptedDelivery', message: `a delivery stopped while upstream RequestId ${record.upstreamRequestId} was being sent; check with GetCouponPage`, at: ctx.now() };
-    log.error('chunk interrupted by an earlier delivery: outcome unknown, not re-sent', { chunk: Number(n), upstreamRequestId: record.upstreamRequestId, SellerId: op.sellerId.digits, TemplateId: op.templateId.digits });
+    const unknown: ChunkRecord = {
+      ...record,
+      state: 'UNKNOWN',
+      code: 'InterruptedDelivery',
+      message: `a delivery stopped while upstream RequestId ${record.upstreamRequestId} was being sent; check with GetCouponPage`,
+      at: ctx.now(),
+    };
+    log.error('chunk interrupted by an earlier delivery: outcome unknown, not re-sent', {
+      chunk: Number(n),
+      upstreamRequestId: record.upstreamRequestId,
+      SellerId: op.sellerId.digits,
+      TemplateId: op.templateId.digits,
+    });
     chunks[Number(n)] = unknown;
     await put(Number(n), unknown);
   }
@@ -97,7 +120,14 @@ export async function executeOperation(op: Operation, ctx: ExecuteContext): Prom
     if (storeFailure !== undefined) return;
     const recipients = chunkRecipients(op, size, n);
     const upstreamRequestId = chunkRequestId(op.requestId, n, count);
-    const fields = { chunk: n, chunks: count, recipients: recipients.length, upstreamRequestId, SellerId: op.sellerId.digits, TemplateId: op.templateId.digits };
+    const fields = {
+      chunk: n,
+      chunks: count,
+      recipients: recipients.length,
+      upstreamRequestId,
+      SellerId: op.sellerId.digits,
+      TemplateId: op.templateId.digits,
+    };
     const slot = await reserveSlot(ctx);
     if (slot === undefined) {
       chunks[n] = chunkRecordFor(deadlineOutcome(0), recipients, upstreamRequestId, ctx.now());
@@ -110,10 +140,19 @@ export async function executeOperation(op: Operation, ctx: ExecuteContext): Prom
         await put(n, chunkRecordFor(refusal, recipients, upstreamRequestId, ctx.now()));
       },
     };
-    const sent = await sendChunk({ ...ctx, logger: log }, journal, buildSendCouponForm(op, recipients, upstreamRequestId), slot, fields);
+    const sent = await sendChunk(
+      { ...ctx, logger: log },
+      journal,
+      buildSendCouponForm(op, recipients, upstreamRequestId),
+      slot,
+      fields,
+    );
     if ('unrecorded' in sent) {
       chunks[n] = chunkRecordFor(deadlineOutcome(0), recipients, upstreamRequestId, ctx.now());
-      log.error('chunk not sent: the idempotency store could not record it first', { ...fields, storeError: storeFailure });
+      log.error('chunk not sent: the idempotency store could not record it first', {
+        ...fields,
+        storeError: storeFailure,
+      });
       return;
     }
     if (sent.attempts > 0) sentThisDelivery += 1;
@@ -130,7 +169,10 @@ export async function executeOperation(op: Operation, ctx: ExecuteContext): Prom
       });
     }
     if (!(await put(n, record))) {
-      log.error('chunk outcome could not be recorded; the next delivery will report it UNKNOWN and not re-send it', { ...fields, storeError: storeFailure });
+      log.error('chunk outcome could not be recorded; the next delivery will report it UNKNOWN and not re-send it', {
+        ...fields,
+        storeError: storeFailure,
+      });
     }
   });
 
@@ -138,15 +180,30 @@ export async function executeOperation(op: Operation, ctx: ExecuteContext): Prom
   await release(ctx, claim, completed, ttlMs, log);
   if (storeFailure !== undefined && sentThisDelivery === 0) throw storeUnavailable(storeFailure);
   const outcome = outcomeOf(op, recipientResults(op, size, chunks), false);
-  log.debug('operation result', { Code: outcome.summary.code, status: outcome.summary.httpStatus, completed, recipients: op.recipients.length, chunks: count });
+  log.debug('operation result', {
+    Code: outcome.summary.code,
+    status: outcome.summary.httpStatus,
+    completed,
+    recipients: op.recipients.length,
+    chunks: count,
+  });
   return outcome;
 }
 
-async function release(ctx: ExecuteContext, claim: Claim, completed: boolean, ttlMs: number, log: Logger): Promise<void> {
+async function release(
+  ctx: ExecuteContext,
+  claim: Claim,
+  completed: boolean,
+  ttlMs: number,
+  log: Logger,
+): Promise<void> {
   try {
     await ctx.store.finish(claim.key, claim.owner, completed, ttlMs);
   } catch (err) {
     // The lease runs out at the function deadline anyway; progress already recorded stays valid.
-    log.error('could not finish the idempotency record', { error: err instanceof Error ? err.message : String(err), completed });
+    log.error('could not finish the idempotency record', {
+      error: err instanceof Error ? err.message : String(err),
+      completed,
+    });
   }
 }

@@ -14,7 +14,12 @@ export function isTerminal(record: ChunkRecord | undefined): boolean {
 }
 
 /** The durable record of one chunk's send, from what the upstream proved. */
-export function chunkRecordFor(outcome: UpstreamOutcome, recipients: readonly Recipient[], upstreamRequestId: string, at: number): ChunkRecord {
+export function chunkRecordFor(
+  outcome: UpstreamOutcome,
+  recipients: readonly Recipient[],
+  upstreamRequestId: string,
+  at: number,
+): ChunkRecord {
   if (outcome.kind === 'ok') {
     return { state: 'SENT', upstreamRequestId, youhuiIds: confirmations(outcome.items, recipients), at };
   }
@@ -35,14 +40,23 @@ function confirmations(items: ConfirmedItem[] | undefined, recipients: readonly 
 }
 
 /** Every recipient's result, derived from the chunk records (the same function serves a first answer and a replay). */
-export function recipientResults(op: Operation, size: number, chunks: Readonly<Record<number, ChunkRecord>>): RecipientResult[] {
+export function recipientResults(
+  op: Operation,
+  size: number,
+  chunks: Readonly<Record<number, ChunkRecord>>,
+): RecipientResult[] {
   return op.recipients.map((_, i): RecipientResult => {
     const chunk = Math.floor(i / size) + 1;
     const record = chunks[chunk];
     const detail = record?.code === undefined ? {} : { code: record.code, message: record.message ?? '' };
     switch (record?.state) {
       case undefined:
-        return { status: 'FAILED', code: 'NotAttempted', message: 'not sent yet; it is sent when the same operation is delivered again', retryable: true };
+        return {
+          status: 'FAILED',
+          code: 'NotAttempted',
+          message: 'not sent yet; it is sent when the same operation is delivered again',
+          retryable: true,
+        };
       case 'PENDING':
         return { status: 'FAILED', ...detail, retryable: true };
       case 'FAILED':
@@ -58,7 +72,11 @@ export function recipientResults(op: Operation, size: number, chunks: Readonly<R
       case 'SENT': {
         const id = record.youhuiIds?.[i - (chunk - 1) * size];
         if (id === null) {
-          return { status: 'UNKNOWN', code: 'NotConfirmed', message: `the answer to upstream RequestId ${record.upstreamRequestId} did not list this uid` };
+          return {
+            status: 'UNKNOWN',
+            code: 'NotConfirmed',
+            message: `the answer to upstream RequestId ${record.upstreamRequestId} did not list this uid`,
+          };
         }
         return id ? { status: 'SENT', youhuiId: { digits: id, kind: 'number' } } : { status: 'SENT' };
       }

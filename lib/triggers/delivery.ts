@@ -13,6 +13,7 @@ export interface Delivery {
 
 export type DecodedDelivery = { delivery: Delivery; decoded: DecodedRequest } | { delivery: Delivery; error: AppError };
 
-export type OperationAnswer = { operation: Operation; outcome: OperationOutcome } | { operation: Operation; error: AppError };
+export type OperationAnswer =
+  { operation: Operation; outcome: OperationOutcome } | { operation: Operation; error: AppError };
 
 export type DeliveryResult = { batch: boolean; answers: OperationAnswer[] } | { error: AppError };

@@ -5,7 +5,14 @@ import type { Delivery } from './delivery.js';
 type Json = Record<string, unknown>;
 
 function isCloudEvent(v: unknown): v is Json {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) && typeof (v as Json)['specversion'] === 'string' && 'id' in v && 'source' in v;
+  return (
+    v !== null &&
+    typeof v === 'object' &&
+    !Array.isArray(v) &&
+    typeof (v as Json)['specversion'] === 'string' &&
+    'id' in v &&
+    'source' in v
+  );
 }
 
 function parse(text: string, what: string): unknown {
@@ -13,7 +20,9 @@ function parse(text: string, what: string): unknown {
     return parseJsonExact(text);
   } catch (err) {
     if (!(err instanceof JsonSyntaxError)) throw err;
-    throw new AppError(400, 'InvalidJson', `${what} is not valid JSON: ${err.message}.`, { errors: [{ path: '', message: `invalid JSON: ${err.message}` }] });
+    throw new AppError(400, 'InvalidJson', `${what} is not valid JSON: ${err.message}.`, {
+      errors: [{ path: '', message: `invalid JSON: ${err.message}` }],
+    });
   }
 }
 

@@ -39,8 +39,16 @@ export function parseHttpEvent(event: Buffer): HttpRequestView {
   } catch {
     throw new AppError(400, 'InvalidEvent', 'The invocation payload is not an FC HTTP trigger event (not JSON).');
   }
-  if (parsed === null || typeof parsed !== 'object' || typeof (parsed.requestContext?.http?.method ?? null) !== 'string') {
-    throw new AppError(400, 'InvalidEvent', 'The invocation payload is not an FC HTTP trigger event (no requestContext.http.method).');
+  if (
+    parsed === null ||
+    typeof parsed !== 'object' ||
+    typeof (parsed.requestContext?.http?.method ?? null) !== 'string'
+  ) {
+    throw new AppError(
+      400,
+      'InvalidEvent',
+      'The invocation payload is not an FC HTTP trigger event (no requestContext.http.method).',
+    );
   }
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(parsed.headers ?? {})) {
@@ -67,25 +75,44 @@ function isJson(contentType: string | undefined): boolean {
 export function routeHttp(req: HttpRequestView): HttpRoute {
   const path = req.path.length > 1 ? req.path.replace(/\/+$/, '') : req.path;
   if (path === HEALTH_PATH) {
-    if (req.method !== 'GET' && req.method !== 'HEAD') throw new AppError(405, 'MethodNotAllowed', `${req.method} is not allowed on ${HEALTH_PATH}; use GET.`);
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      throw new AppError(405, 'MethodNotAllowed', `${req.method} is not allowed on ${HEALTH_PATH}; use GET.`);
     return { kind: 'health' };
   }
-  if (path !== SEND_PATH) throw new AppError(404, 'NotFound', `No route for ${req.path}; coupons are sent with POST ${SEND_PATH}.`);
-  if (req.method !== 'POST') throw new AppError(405, 'MethodNotAllowed', `${req.method} is not allowed on ${SEND_PATH}; use POST.`);
+  if (path !== SEND_PATH)
+    throw new AppError(404, 'NotFound', `No route for ${req.path}; coupons are sent with POST ${SEND_PATH}.`);
+  if (req.method !== 'POST')
+    throw new AppError(405, 'MethodNotAllowed', `${req.method} is not allowed on ${SEND_PATH}; use POST.`);
   if (!isJson(req.headers['content-type'])) {
-    throw new AppError(415, 'UnsupportedMediaType', `Content-Type must be application/json (got ${req.headers['content-type'] ?? 'none'}).`);
+    throw new AppError(
+      415,
+      'UnsupportedMediaType',
+      `Content-Type must be application/json (got ${req.headers['content-type'] ?? 'none'}).`,
+    );
   }
-  if (req.body.length > MAX_BODY_BYTES) throw new AppError(413, 'PayloadTooLarge', `The body is ${req.body.length} bytes; at most ${MAX_BODY_BYTES} are accepted.`);
+  if (req.body.length > MAX_BODY_BYTES)
+    throw new AppError(
+      413,
+      'PayloadTooLarge',
+      `The body is ${req.body.length} bytes; at most ${MAX_BODY_BYTES} are accepted.`,
+    );
   let value: unknown;
   try {
     value = parseJsonExact(req.body.toString('utf8'));
   } catch (err) {
     if (!(err instanceof JsonSyntaxError)) throw err;
-    throw new AppError(400, 'InvalidJson', `The body is not valid JSON: ${err.message}.`, { errors: [{ path: '', message: `invalid JSON: ${err.message}` }] });
+    throw new AppError(400, 'InvalidJson', `The body is not valid JSON: ${err.message}.`, {
+      errors: [{ path: '', message: `invalid JSON: ${err.message}` }],
+    });
   }
   return { kind: 'send', delivery: { value, rule: { kind: 'required' }, label: {} } };
 }
 
 export function toFcHttpResponse(status: number, body: string, headers: Record<string, string>): FcHttpResponse {
-  return { statusCode: status, headers: { 'Content-Type': 'application/json; charset=utf-8', ...headers }, isBase64Encoded: false, body };
+  return {
+    statusCode: status,
+    headers: { 'Content-Type': 'application/json; charset=utf-8', ...headers },
+    isBase64Encoded: false,
+    body,
+  };
 }

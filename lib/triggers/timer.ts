@@ -15,10 +15,14 @@ export function decodeTimer(event: Buffer): Delivery {
   }
   const e = (envelope ?? {}) as Record<string, unknown>;
   const errors = [];
-  if (typeof e['triggerTime'] !== 'string' || e['triggerTime'] === '') errors.push({ path: '/triggerTime', message: 'must be a non-empty string' });
-  if (typeof e['triggerName'] !== 'string' || e['triggerName'] === '') errors.push({ path: '/triggerName', message: 'must be a non-empty string' });
-  if (typeof e['payload'] !== 'string') errors.push({ path: '/payload', message: 'must be the send request as a JSON string' });
-  if (errors.length > 0) throw new AppError(400, 'InvalidEvent', 'The timer event must be {triggerTime, triggerName, payload}.', { errors });
+  if (typeof e['triggerTime'] !== 'string' || e['triggerTime'] === '')
+    errors.push({ path: '/triggerTime', message: 'must be a non-empty string' });
+  if (typeof e['triggerName'] !== 'string' || e['triggerName'] === '')
+    errors.push({ path: '/triggerName', message: 'must be a non-empty string' });
+  if (typeof e['payload'] !== 'string')
+    errors.push({ path: '/payload', message: 'must be the send request as a JSON string' });
+  if (errors.length > 0)
+    throw new AppError(400, 'InvalidEvent', 'The timer event must be {triggerTime, triggerName, payload}.', { errors });
   const triggerName = e['triggerName'] as string;
   const triggerTime = e['triggerTime'] as string;
   let value: unknown;
@@ -26,7 +30,9 @@ export function decodeTimer(event: Buffer): Delivery {
     value = parseJsonExact(e['payload'] as string);
   } catch (err) {
     if (!(err instanceof JsonSyntaxError)) throw err;
-    throw new AppError(400, 'InvalidJson', `The timer payload is not valid JSON: ${err.message}.`, { errors: [{ path: '/payload', message: `invalid JSON: ${err.message}` }] });
+    throw new AppError(400, 'InvalidJson', `The timer payload is not valid JSON: ${err.message}.`, {
+      errors: [{ path: '/payload', message: `invalid JSON: ${err.message}` }],
+    });
   }
   return { value, rule: { kind: 'timer', triggerName, triggerTime }, label: { triggerName, triggerTime } };
 }

@@ -16,12 +16,16 @@ export function parseFault(value: unknown): Fault | string[] {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return ['the body must be a JSON object'];
   const v = value as Record<string, unknown>;
   const mode = v['mode'];
-  if (typeof mode !== 'string' || !MODES.includes(mode as FaultMode)) problems.push(`mode must be one of ${MODES.join(', ')}`);
+  if (typeof mode !== 'string' || !MODES.includes(mode as FaultMode))
+    problems.push(`mode must be one of ${MODES.join(', ')}`);
   const count = v['count'] ?? 1;
-  if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) problems.push('count must be a whole number >= 1');
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 1)
+    problems.push('count must be a whole number >= 1');
   if (v['code'] !== undefined && typeof v['code'] !== 'string') problems.push('code must be a string');
-  if (v['status'] !== undefined && (typeof v['status'] !== 'number' || v['status'] < 100 || v['status'] > 599)) problems.push('status must be an HTTP status');
-  if (v['delayMs'] !== undefined && (typeof v['delayMs'] !== 'number' || v['delayMs'] < 0)) problems.push('delayMs must be a number >= 0');
+  if (v['status'] !== undefined && (typeof v['status'] !== 'number' || v['status'] < 100 || v['status'] > 599))
+    problems.push('status must be an HTTP status');
+  if (v['delayMs'] !== undefined && (typeof v['delayMs'] !== 'number' || v['delayMs'] < 0))
+    problems.push('delayMs must be a number >= 0');
   if (problems.length > 0) return problems;
   const fault: Fault = { mode: mode as FaultMode, remaining: count as number };
   if (typeof v['code'] === 'string') fault.code = v['code'];

@@ -20,7 +20,16 @@ export class Ledger {
 
   issue(entry: Omit<Coupon, 'youhuiId' | 'createdAt'>): Coupon {
     const { sellerId, templateId, uid, amount, requestId, fromApp } = entry;
-    const coupon: Coupon = { youhuiId: (this.next++).toString(), sellerId, templateId, uid, amount, requestId, fromApp, createdAt: new Date().toISOString() };
+    const coupon: Coupon = {
+      youhuiId: (this.next++).toString(),
+      sellerId,
+      templateId,
+      uid,
+      amount,
+      requestId,
+      fromApp,
+      createdAt: new Date().toISOString(),
+    };
     this.coupons.push(coupon);
     return coupon;
   }

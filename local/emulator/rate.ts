@@ -3,7 +3,10 @@ export class TokenBucket {
   private tokens: number;
   private last: number;
 
-  constructor(private readonly qps: number, private readonly now: () => number = () => performance.now()) {
+  constructor(
+    private readonly qps: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
     this.tokens = qps;
     this.last = now();
   }

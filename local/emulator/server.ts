@@ -43,7 +43,11 @@ const VERSION = '2019-12-27';
 const MAX_SKEW_MS = 15 * 60 * 1000;
 
 class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -51,7 +55,8 @@ class ApiError extends Error {
 /** A failed signature check as the gateway answers it: 404 unknown key, 400 incomplete, 403 mismatch. */
 function refuseUnless(verdict: V1VerifyResult | V3VerifyResult): void {
   if (verdict.ok) return;
-  const status = verdict.code === 'InvalidAccessKeyId.NotFound' ? 404 : verdict.code === 'IncompleteSignature' ? 400 : 403;
+  const status =
+    verdict.code === 'InvalidAccessKeyId.NotFound' ? 404 : verdict.code === 'IncompleteSignature' ? 400 : 403;
   throw new ApiError(status, verdict.code, verdict.message);
 }
 
@@ -108,16 +113,25 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   };
   const sendError = (res: http.ServerResponse, err: ApiError, headers: Record<string, string> = {}) => {
     const requestId = randomUUID().toUpperCase();
-    send(res, err.status, {
-      RequestId: requestId,
-      HostId: HOST_ID,
-      Code: err.code,
-      Message: err.message,
-      Recommend: `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(err.code)}&product=ResellerTrade&requestId=${requestId}`,
-    }, headers);
+    send(
+      res,
+      err.status,
+      {
+        RequestId: requestId,
+        HostId: HOST_ID,
+        Code: err.code,
+        Message: err.message,
+        Recommend: `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(err.code)}&product=ResellerTrade&requestId=${requestId}`,
+      },
+      headers,
+    );
   };
 
-  const authenticate = (req: http.IncomingMessage, url: URL, body: Buffer): { action: string; params: Record<string, string> } => {
+  const authenticate = (
+    req: http.IncomingMessage,
+    url: URL,
+    body: Buffer,
+  ): { action: string; params: Record<string, string> } => {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
     const query = params(url.searchParams);
@@ -129,8 +143,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     let nonce: string | undefined;
     let token: string | undefined;
     if ((headers['authorization'] ?? '').startsWith('ACS3-')) {
-      if (!headers['authorization']?.startsWith('ACS3-HMAC-SHA256 ')) throw new ApiError(400, 'UnsupportedSignatureAlgorithm', 'Only ACS3-HMAC-SHA256 is supported.');
-      refuseUnless(verifyV3({ method: req.method ?? 'POST', pathname: url.pathname, query, headers, body }, lookupSecret));
+      if (!headers['authorization']?.startsWith('ACS3-HMAC-SHA256 '))
+        throw new ApiError(400, 'UnsupportedSignatureAlgorithm', 'Only ACS3-HMAC-SHA256 is supported.');
+      refuseUnless(
+        verifyV3({ method: req.method ?? 'POST', pathname: url.pathname, query, headers, body }, lookupSecret),
+      );
       action = headers['x-acs-action'];
       version = headers['x-acs-version'];
       timestamp = headers['x-acs-date'];
@@ -145,58 +162,123 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       nonce = all['SignatureNonce'];
       token = all['SecurityToken'];
     } else {
-      throw new ApiError(400, 'IncompleteSignature', 'The request is not signed (no ACS3 Authorization header and no V1 Signature parameter).');
+      throw new ApiError(
+        400,
+        'IncompleteSignature',
+        'The request is not signed (no ACS3 Authorization header and no V1 Signature parameter).',
+      );
     }
     if (options.securityToken !== undefined && token !== options.securityToken) {
-      throw new ApiError(400, 'InvalidSecurityToken.MismatchWithAccessKey', 'The security token does not match the access key.');
+      throw new ApiError(
+        400,
+        'InvalidSecurityToken.MismatchWithAccessKey',
+        'The security token does not match the access key.',
+      );
     }
     const at = timestamp && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(timestamp) ? Date.parse(timestamp) : NaN;
-    if (Number.isNaN(at)) throw new ApiError(400, 'InvalidTimeStamp.Format', 'The timestamp must be yyyy-MM-ddTHH:mm:ssZ (UTC).');
-    if (Math.abs(Date.now() - at) > MAX_SKEW_MS) throw new ApiError(400, 'InvalidTimeStamp.Expired', 'The timestamp is more than 15 minutes away from the server time.');
+    if (Number.isNaN(at))
+      throw new ApiError(400, 'InvalidTimeStamp.Format', 'The timestamp must be yyyy-MM-ddTHH:mm:ssZ (UTC).');
+    if (Math.abs(Date.now() - at) > MAX_SKEW_MS)
+      throw new ApiError(
+        400,
+        'InvalidTimeStamp.Expired',
+        'The timestamp is more than 15 minutes away from the server time.',
+      );
     const now = Date.now();
     for (const [n, seen] of nonces) if (now - seen > MAX_SKEW_MS) nonces.delete(n);
     if (!nonce) throw new ApiError(400, 'MissingSignatureNonce', 'SignatureNonce is required.');
     if (nonces.has(nonce)) throw new ApiError(400, 'SignatureNonceUsed', 'The request signature nonce has been used.');
     nonces.set(nonce, now);
-    if (version !== VERSION) throw new ApiError(400, 'InvalidVersion', `Specified parameter Version is not valid (expected ${VERSION}).`);
+    if (version !== VERSION)
+      throw new ApiError(400, 'InvalidVersion', `Specified parameter Version is not valid (expected ${VERSION}).`);
     if (!action) throw new ApiError(400, 'MissingAction', 'Action is required.');
     return { action, params: { ...query, ...form } };
   };
 
   const sendCoupon = (p: Record<string, string>) => {
     const required = ['SellerId', 'TemplateId', 'RequestId', 'FromApp'];
-    for (const name of required) if (!p[name]) throw new ApiError(400, 'MissingParameter', `The input parameter ${name} that is mandatory for processing this request is not supplied.`);
-    for (const name of ['SellerId', 'TemplateId']) if (!/^\d{1,20}$/.test(p[name] ?? '')) throw new ApiError(400, 'InvalidParameter', `The parameter ${name} is invalid.`);
+    for (const name of required)
+      if (!p[name])
+        throw new ApiError(
+          400,
+          'MissingParameter',
+          `The input parameter ${name} that is mandatory for processing this request is not supplied.`,
+        );
+    for (const name of ['SellerId', 'TemplateId'])
+      if (!/^\d{1,20}$/.test(p[name] ?? ''))
+        throw new ApiError(400, 'InvalidParameter', `The parameter ${name} is invalid.`);
     const items: Array<{ uid: string; amount: number }> = [];
-    for (let n = 1; p[`UserAmountModelList.${n}.Uid`] !== undefined || p[`UserAmountModelList.${n}.Amount`] !== undefined; n++) {
+    for (
+      let n = 1;
+      p[`UserAmountModelList.${n}.Uid`] !== undefined || p[`UserAmountModelList.${n}.Amount`] !== undefined;
+      n++
+    ) {
       const uid = p[`UserAmountModelList.${n}.Uid`] ?? '';
       const amount = Number(p[`UserAmountModelList.${n}.Amount`]);
-      if (!/^\d{1,20}$/.test(uid)) throw new ApiError(400, 'InvalidParameter', `The parameter UserAmountModelList.${n}.Uid is invalid.`);
-      if (!Number.isFinite(amount) || amount <= 0) throw new ApiError(400, 'InvalidParameter', `The parameter UserAmountModelList.${n}.Amount is invalid.`);
+      if (!/^\d{1,20}$/.test(uid))
+        throw new ApiError(400, 'InvalidParameter', `The parameter UserAmountModelList.${n}.Uid is invalid.`);
+      if (!Number.isFinite(amount) || amount <= 0)
+        throw new ApiError(400, 'InvalidParameter', `The parameter UserAmountModelList.${n}.Amount is invalid.`);
       items.push({ uid, amount });
     }
-    if (items.length === 0) throw new ApiError(400, 'MissingParameter', 'UserAmountModelList must hold at least one entry.');
+    if (items.length === 0)
+      throw new ApiError(400, 'MissingParameter', 'UserAmountModelList must hold at least one entry.');
     const issued = items.map((i) =>
-      ledger.issue({ sellerId: p['SellerId'] ?? '', templateId: p['TemplateId'] ?? '', uid: i.uid, amount: i.amount, requestId: p['RequestId'] ?? '', fromApp: p['FromApp'] ?? '' }),
+      ledger.issue({
+        sellerId: p['SellerId'] ?? '',
+        templateId: p['TemplateId'] ?? '',
+        uid: i.uid,
+        amount: i.amount,
+        requestId: p['RequestId'] ?? '',
+        fromApp: p['FromApp'] ?? '',
+      }),
     );
     const common = { RequestId: p['RequestId'], Success: true, Code: 'success', Message: 'success' };
     if (shape === 'doc') {
-      return { ...common, userAmountModelList: issued.map((c) => ({ amount: c.amount, uid: rawNumber(c.uid), youhuiId: rawNumber(c.youhuiId) })) };
+      return {
+        ...common,
+        userAmountModelList: issued.map((c) => ({
+          amount: c.amount,
+          uid: rawNumber(c.uid),
+          youhuiId: rawNumber(c.youhuiId),
+        })),
+      };
     }
     return {
       ...common,
       Count: issued.length,
       TotalCount: issued.length,
-      Data: issued.map((c) => ({ Uid: rawNumber(c.uid), UserId: rawNumber(c.uid), Amount: c.amount, YouhuiId: rawNumber(c.youhuiId) })),
+      Data: issued.map((c) => ({
+        Uid: rawNumber(c.uid),
+        UserId: rawNumber(c.uid),
+        Amount: c.amount,
+        YouhuiId: rawNumber(c.youhuiId),
+      })),
     };
   };
 
   const getCouponPage = (p: Record<string, string>) => {
-    if (!p['SellerId']) throw new ApiError(400, 'MissingParameter', 'The input parameter SellerId that is mandatory for processing this request is not supplied.');
-    const uids = new Set(Object.entries(p).filter(([k]) => /^Uids\.\d+$/.test(k)).map(([, v]) => v));
+    if (!p['SellerId'])
+      throw new ApiError(
+        400,
+        'MissingParameter',
+        'The input parameter SellerId that is mandatory for processing this request is not supplied.',
+      );
+    const uids = new Set(
+      Object.entries(p)
+        .filter(([k]) => /^Uids\.\d+$/.test(k))
+        .map(([, v]) => v),
+    );
     const pageNo = Math.max(1, Number(p['PageNo'] ?? 1) || 1);
     const pageSize = Math.min(100, Math.max(1, Number(p['PageSize'] ?? 20) || 20));
-    const matching = ledger.list().filter((c) => c.sellerId === p['SellerId'] && (!p['TemplateId'] || c.templateId === p['TemplateId']) && (uids.size === 0 || uids.has(c.uid)));
+    const matching = ledger
+      .list()
+      .filter(
+        (c) =>
+          c.sellerId === p['SellerId'] &&
+          (!p['TemplateId'] || c.templateId === p['TemplateId']) &&
+          (uids.size === 0 || uids.has(c.uid)),
+      );
     const page = matching.slice((pageNo - 1) * pageSize, pageNo * pageSize);
     return {
       RequestId: randomUUID().toUpperCase(),
@@ -207,7 +289,15 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
         PageNo: pageNo,
         PageSize: pageSize,
         Total: matching.length,
-        List: page.map((c) => ({ YouhuiId: rawNumber(c.youhuiId), Uid: rawNumber(c.uid), TemplateId: rawNumber(c.templateId), Amount: c.amount, RequestId: c.requestId, FromApp: c.fromApp, GmtCreate: c.createdAt })),
+        List: page.map((c) => ({
+          YouhuiId: rawNumber(c.youhuiId),
+          Uid: rawNumber(c.uid),
+          TemplateId: rawNumber(c.templateId),
+          Amount: c.amount,
+          RequestId: c.requestId,
+          FromApp: c.fromApp,
+          GmtCreate: c.createdAt,
+        })),
       },
     };
   };
@@ -216,14 +306,40 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     stats.faults += 1;
     switch (fault.mode) {
       case 'throttle':
-        return sendError(res, new ApiError(fault.status ?? 400, fault.code ?? 'Throttling.User', 'Request was denied due to user flow control.'));
+        return sendError(
+          res,
+          new ApiError(
+            fault.status ?? 400,
+            fault.code ?? 'Throttling.User',
+            'Request was denied due to user flow control.',
+          ),
+        );
       case 'error':
-        return sendError(res, new ApiError(fault.status ?? 503, fault.code ?? (fault.status === 500 ? 'InternalError' : 'ServiceUnavailable'), 'The request has failed due to a temporary failure of the server.'));
+        return sendError(
+          res,
+          new ApiError(
+            fault.status ?? 503,
+            fault.code ?? (fault.status === 500 ? 'InternalError' : 'ServiceUnavailable'),
+            'The request has failed due to a temporary failure of the server.',
+          ),
+        );
       case 'business-error':
         if (fault.status !== undefined && fault.status !== 200) {
-          return sendError(res, new ApiError(fault.status, fault.code ?? 'COUPON_TEMPLATE_INVALID', 'The coupon template cannot issue coupons.'));
+          return sendError(
+            res,
+            new ApiError(
+              fault.status,
+              fault.code ?? 'COUPON_TEMPLATE_INVALID',
+              'The coupon template cannot issue coupons.',
+            ),
+          );
         }
-        return send(res, 200, { RequestId: p['RequestId'], Success: false, Code: fault.code ?? 'COUPON_TEMPLATE_INVALID', Message: 'The coupon template cannot issue coupons.' });
+        return send(res, 200, {
+          RequestId: p['RequestId'],
+          Success: false,
+          Code: fault.code ?? 'COUPON_TEMPLATE_INVALID',
+          Message: 'The coupon template cannot issue coupons.',
+        });
       case 'timeout-before':
         return later(fault.delayMs ?? 60_000, () => res.destroy());
       case 'timeout-after': {
@@ -254,7 +370,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://emulator');
-    if (url.pathname === '/__emulator/coupons' && req.method === 'GET') return send(res, 200, { coupons: ledger.list() });
+    if (url.pathname === '/__emulator/coupons' && req.method === 'GET')
+      return send(res, 200, { coupons: ledger.list() });
     if (url.pathname === '/__emulator/stats' && req.method === 'GET') return send(res, 200, stats);
     if (url.pathname === '/__emulator/reset' && req.method === 'POST') {
       ledger.reset();
@@ -276,19 +393,30 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       faults.push(fault);
       return send(res, 200, { ok: true, queued: fault });
     }
-    if (url.pathname !== '/' || req.method !== 'POST') return sendError(res, new ApiError(404, 'InvalidApi.NotFound', 'RPC calls are POST / .'));
+    if (url.pathname !== '/' || req.method !== 'POST')
+      return sendError(res, new ApiError(404, 'InvalidApi.NotFound', 'RPC calls are POST / .'));
     stats.calls += 1;
     if (options.latencyMs) await new Promise<void>((resolve) => later(options.latencyMs ?? 0, resolve));
     try {
       await handleRpc(req, res, url);
     } catch (err) {
       stats.rejected += err instanceof ApiError && err.code !== 'Throttling.User' ? 1 : 0;
-      sendError(res, err instanceof ApiError ? err : new ApiError(500, 'InternalError', 'The request processing has failed due to some unknown error.'));
+      sendError(
+        res,
+        err instanceof ApiError
+          ? err
+          : new ApiError(500, 'InternalError', 'The request processing has failed due to some unknown error.'),
+      );
     }
   };
 
   const server = http.createServer((req, res) => {
-    handle(req, res).catch(() => sendError(res, new ApiError(500, 'InternalError', 'The request processing has failed due to some unknown error.')));
+    handle(req, res).catch(() =>
+      sendError(
+        res,
+        new ApiError(500, 'InternalError', 'The request processing has failed due to some unknown error.'),
+      ),
+    );
   });
   server.keepAliveTimeout = 5000;
   const listening = await listen(server, options.host ?? '127.0.0.1', options.port ?? 0);

@@ -4,10 +4,13 @@
 const target = __LAZY_BUILTIN__;
 let real;
 const load = () => (real ??= require(target));
-const lazy = new Proxy(function lazyBuiltin(...args) {
-  return load()(...args);
-}, {
-  get: (_fn, key) => load()[key],
-  has: (_fn, key) => key in load(),
-});
+const lazy = new Proxy(
+  function lazyBuiltin(...args) {
+    return load()(...args);
+  },
+  {
+    get: (_fn, key) => load()[key],
+    has: (_fn, key) => key in load(),
+  },
+);
 module.exports = lazy;

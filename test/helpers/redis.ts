@@ -24,7 +24,9 @@ export async function startRedis(): Promise<RedisServer> {
   const port = await freePort();
   let child: ChildProcess | undefined;
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('redis-server did not start')), 10_000);
       child?.stdout?.on('data', (c: Buffer) => {
@@ -35,7 +37,11 @@ export async function startRedis(): Promise<RedisServer> {
       });
       child?.once('error', (err) => {
         clearTimeout(timer);
-        reject(new Error(`redis-server could not be started (${err.message}); install it, e.g. apt-get install redis-server`));
+        reject(
+          new Error(
+            `redis-server could not be started (${err.message}); install it, e.g. apt-get install redis-server`,
+          ),
+        );
       });
     });
   };

@@ -81,10 +81,19 @@ export async function call(url: string, init: RequestInit = {}): Promise<Answer>
 }
 
 export const postJson = (url: string, body: unknown, headers: Record<string, string> = {}): Promise<Answer> =>
-  call(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  call(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 
 /** Invokes a function through the gateway's InvokeFunction API with the raw event bytes. */
-export const invoke = (stack: Pick<Stack, 'gateway'>, fn: string, event: unknown, type: 'Sync' | 'Async' = 'Sync'): Promise<Answer> =>
+export const invoke = (
+  stack: Pick<Stack, 'gateway'>,
+  fn: string,
+  event: unknown,
+  type: 'Sync' | 'Async' = 'Sync',
+): Promise<Answer> =>
   call(`${stack.gateway}/2023-03-30/functions/${fn}/invocations`, {
     method: 'POST',
     headers: { 'x-fc-invocation-type': type },
@@ -110,7 +119,11 @@ export async function fault(stack: Pick<Stack, 'emulator'>, spec: Record<string,
   if (a.status !== 200) throw new Error(`fault not queued: ${a.text}`);
 }
 
-export const httpEvent = (path: string, body: string, init: { method?: string; headers?: Record<string, string>; base64?: boolean } = {}) => ({
+export const httpEvent = (
+  path: string,
+  body: string,
+  init: { method?: string; headers?: Record<string, string>; base64?: boolean } = {},
+) => ({
   version: 'v1',
   rawPath: path,
   body: init.base64 ? Buffer.from(body).toString('base64') : body,

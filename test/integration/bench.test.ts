@@ -11,18 +11,30 @@ describe('npm run bench', () => {
   it('runs end to end in tiny mode and reports every figure next to its comparison', () => {
     const work = mkdtempSync(join(tmpdir(), 'coupon-bench-'));
     const out = join(work, 'results.json');
-    execFileSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--tiny', '--out', out, '--work', work], { cwd: root, stdio: 'pipe', timeout: 120_000 });
+    execFileSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--tiny', '--out', out, '--work', work], {
+      cwd: root,
+      stdio: 'pipe',
+      timeout: 120_000,
+    });
     const r = JSON.parse(readFileSync(out, 'utf8'));
     expect(r.mode).toBe('tiny');
     expect(r.coldStart.failures).toEqual([]);
-    for (const row of ['bare node', 'reference', 'coupon-http (memory)', 'coupon-event (memory)', 'coupon-timer (memory)']) {
+    for (const row of [
+      'bare node',
+      'reference',
+      'coupon-http (memory)',
+      'coupon-event (memory)',
+      'coupon-timer (memory)',
+    ]) {
       expect(r.coldStart.wallMsSpawnToFirstAnswer[row].median).toBeGreaterThan(0);
     }
     expect(r.warm.ours.median).toBeGreaterThan(0);
     expect(r.warm.sdk.median).toBeGreaterThan(0);
     expect(r.largeSend.issuedOncePerRecipient).toBe(true);
     expect(r.largeSend.sent).toBe(r.largeSend.recipients);
-    expect(Object.keys(r.artifactsKiB)).toEqual(expect.arrayContaining(['coupon-http', 'coupon-event', 'coupon-timer']));
+    expect(Object.keys(r.artifactsKiB)).toEqual(
+      expect.arrayContaining(['coupon-http', 'coupon-event', 'coupon-timer']),
+    );
     expect(typeof r.nodeExtraCaCerts.setInBenchEnvironment).toBe('boolean');
     expect(r.goals.length).toBeGreaterThan(4);
   });

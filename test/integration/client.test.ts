@@ -29,9 +29,21 @@ describe('our ResellerTrade client against the emulator', () => {
 
   it('sends SendCoupon and reads the coupon back with GetCouponPage, ids exact', async () => {
     const sent = await client().call('SendCoupon', buildSendCouponForm(op, op.recipients, 'client-1'), creds, 2000);
-    expect(sent.outcome).toMatchObject({ kind: 'ok', items: [{ uid: '1918000000883', youhuiId: '12345678901234567890' }] });
-    const page = await getCouponPage(client(), { sellerId: '3944837183', templateId: '295873', uids: ['1918000000883'] }, creds, 2000);
-    expect(page).toEqual({ ok: true, total: 1, coupons: [{ youhuiId: '12345678901234567890', uid: '1918000000883', templateId: '295873', amount: 3 }] });
+    expect(sent.outcome).toMatchObject({
+      kind: 'ok',
+      items: [{ uid: '1918000000883', youhuiId: '12345678901234567890' }],
+    });
+    const page = await getCouponPage(
+      client(),
+      { sellerId: '3944837183', templateId: '295873', uids: ['1918000000883'] },
+      creds,
+      2000,
+    );
+    expect(page).toEqual({
+      ok: true,
+      total: 1,
+      coupons: [{ youhuiId: '12345678901234567890', uid: '1918000000883', templateId: '295873', amount: 3 }],
+    });
   });
 
   it('reports a refused connection as never sent (safe to retry)', async () => {
@@ -41,8 +53,17 @@ describe('our ResellerTrade client against the emulator', () => {
   });
 
   it('reports an invalid security token as refused', async () => {
-    const res = await client().call('SendCoupon', buildSendCouponForm(op, op.recipients, 'client-2'), { ...creds, securityToken: 'other' }, 2000);
-    expect(res.outcome).toMatchObject({ kind: 'rejected', terminal: 'refused', code: 'InvalidSecurityToken.MismatchWithAccessKey' });
+    const res = await client().call(
+      'SendCoupon',
+      buildSendCouponForm(op, op.recipients, 'client-2'),
+      { ...creds, securityToken: 'other' },
+      2000,
+    );
+    expect(res.outcome).toMatchObject({
+      kind: 'rejected',
+      terminal: 'refused',
+      code: 'InvalidSecurityToken.MismatchWithAccessKey',
+    });
   });
 });
 
@@ -50,10 +71,23 @@ describe('npm run reconcile', () => {
   it('tells which of the given uids hold a coupon', async () => {
     const { reconcile } = await import('../../scripts/reconcile.js');
     const mine = { ...op, recipients: [{ uid: { digits: '777000777', kind: 'number' as const }, amount: 9 }] };
-    const sent = await createResellerTradeClient(new URL(emulator.url), createHttpTransport()).call('SendCoupon', buildSendCouponForm(mine, mine.recipients, 'reconcile-1'), creds, 2000);
+    const sent = await createResellerTradeClient(new URL(emulator.url), createHttpTransport()).call(
+      'SendCoupon',
+      buildSendCouponForm(mine, mine.recipients, 'reconcile-1'),
+      creds,
+      2000,
+    );
     const youhuiId = sent.outcome.kind === 'ok' ? sent.outcome.items?.[0]?.youhuiId : undefined;
-    const env = { ALIBABA_CLOUD_ACCESS_KEY_ID: creds.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: creds.accessKeySecret, ALIBABA_CLOUD_SECURITY_TOKEN: creds.securityToken, RESELLERTRADE_ENDPOINT: emulator.url };
-    const out = await reconcile(['--seller', '3944837183', '--template', '295873', '--uid', '777000777', '--uid', '42'], env);
+    const env = {
+      ALIBABA_CLOUD_ACCESS_KEY_ID: creds.accessKeyId,
+      ALIBABA_CLOUD_ACCESS_KEY_SECRET: creds.accessKeySecret,
+      ALIBABA_CLOUD_SECURITY_TOKEN: creds.securityToken,
+      RESELLERTRADE_ENDPOINT: emulator.url,
+    };
+    const out = await reconcile(
+      ['--seller', '3944837183', '--template', '295873', '--uid', '777000777', '--uid', '42'],
+      env,
+    );
     expect(out.code).toBe(0);
     expect(out.output).toBe(`777000777\tyouhuiId ${youhuiId} amount 9\n42\tno coupon\n`);
     expect((await reconcile(['--seller', 'x'], env)).code).toBe(2);

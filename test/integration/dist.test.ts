@@ -15,7 +15,10 @@ function runBundle(fn: string, event: unknown, env: Record<string, string> = {})
     const out = await handler(Buffer.from(process.env.EVENT), { requestId: '1-plain-node', credentials: {}, function: { name: '${fn}', timeout: 10 } });
     process.stdout.write('RESULT ' + (typeof out === 'string' ? out : JSON.stringify(out)) + '\\n');
   `;
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { env: { PATH: process.env['PATH'] ?? '', EVENT: JSON.stringify(event), ...env }, encoding: 'utf8' });
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    env: { PATH: process.env['PATH'] ?? '', EVENT: JSON.stringify(event), ...env },
+    encoding: 'utf8',
+  });
   const line = out.split('\n').find((l) => l.startsWith('RESULT '));
   return line?.slice('RESULT '.length) ?? '';
 }
@@ -31,7 +34,9 @@ afterAll(async () => {
 
 describe('the built dist/ bundles', () => {
   it('load in plain Node and answer an invocation', () => {
-    expect(JSON.parse(runBundle('coupon-http', httpEvent('/healthz', '', { method: 'GET' }))).body).toBe('{"status":"ok"}');
+    expect(JSON.parse(runBundle('coupon-http', httpEvent('/healthz', '', { method: 'GET' }))).body).toBe(
+      '{"status":"ok"}',
+    );
     const invalid = JSON.parse(runBundle('coupon-event', cloudEvent('e', { TemplateId: 1 })));
     expect(invalid).toMatchObject({ Success: false, Code: 'InvalidParameter' });
     const timer = JSON.parse(runBundle('coupon-timer', timerEvent('{"bad json')));
@@ -39,24 +44,61 @@ describe('the built dist/ bundles', () => {
   });
 
   it('refuse the in-memory store when deployed, naming the variable', () => {
-    const out = JSON.parse(runBundle('coupon-http', httpEvent('/healthz', '', { method: 'GET' }), { FC_FUNCTION_NAME: 'coupon-http', FC_REGION: 'cn-hangzhou' }));
+    const out = JSON.parse(
+      runBundle('coupon-http', httpEvent('/healthz', '', { method: 'GET' }), {
+        FC_FUNCTION_NAME: 'coupon-http',
+        FC_REGION: 'cn-hangzhou',
+      }),
+    );
     expect(out.statusCode).toBe(500);
-    expect(JSON.parse(out.body)).toMatchObject({ Code: 'InvalidConfiguration', Message: expect.stringContaining('IDEMPOTENCY_STORE') });
+    expect(JSON.parse(out.body)).toMatchObject({
+      Code: 'InvalidConfiguration',
+      Message: expect.stringContaining('IDEMPOTENCY_STORE'),
+    });
   });
 
   it('issue coupons through every trigger behind the local gateway', async () => {
     const base = { SellerId: 3944837183, TemplateId: 295873, FromApp: 'dist-app' };
-    expect((await postJson(`${stack.gateway}/coupons`, { ...base, RequestId: rid('dist'), userAmountModelList: [{ uid: 101, amount: 1 }] })).status).toBe(200);
-    expect((await invoke(stack, 'coupon-event', cloudEvent(rid('dist'), { ...base, userAmountModelList: [{ uid: 102, amount: 2 }] }))).json).toMatchObject({ Success: true });
-    expect((await invoke(stack, 'coupon-timer', timerEvent({ ...base, userAmountModelList: [{ uid: 103, amount: 3 }] }))).json).toMatchObject({ Success: true });
-    expect((await ledger(stack)).map((c) => [c.uid, c.amount])).toEqual([['101', 1], ['102', 2], ['103', 3]]);
+    expect(
+      (
+        await postJson(`${stack.gateway}/coupons`, {
+          ...base,
+          RequestId: rid('dist'),
+          userAmountModelList: [{ uid: 101, amount: 1 }],
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await invoke(
+          stack,
+          'coupon-event',
+          cloudEvent(rid('dist'), { ...base, userAmountModelList: [{ uid: 102, amount: 2 }] }),
+        )
+      ).json,
+    ).toMatchObject({ Success: true });
+    expect(
+      (await invoke(stack, 'coupon-timer', timerEvent({ ...base, userAmountModelList: [{ uid: 103, amount: 3 }] })))
+        .json,
+    ).toMatchObject({ Success: true });
+    expect((await ledger(stack)).map((c) => [c.uid, c.amount])).toEqual([
+      ['101', 1],
+      ['102', 2],
+      ['103', 3],
+    ]);
   });
 
   it('work with the Redis store (ioredis and its start-up shims bundled)', async () => {
     const redis = await startRedis();
     const withRedis = await startStack({ LOCAL_FUNCTIONS: 'dist', IDEMPOTENCY_STORE: redis.url });
     try {
-      const body = { SellerId: 3944837183, TemplateId: 295873, FromApp: 'dist-app', RequestId: rid('dist-redis'), userAmountModelList: [{ uid: 104, amount: 4 }] };
+      const body = {
+        SellerId: 3944837183,
+        TemplateId: 295873,
+        FromApp: 'dist-app',
+        RequestId: rid('dist-redis'),
+        userAmountModelList: [{ uid: 104, amount: 4 }],
+      };
       expect((await postJson(`${withRedis.gateway}/coupons`, body)).status).toBe(200);
       const again = await postJson(`${withRedis.gateway}/coupons`, body);
       expect(again.headers.get('idempotent-replayed')).toBe('true');

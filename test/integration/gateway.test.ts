@@ -6,7 +6,12 @@ import { call, ledger, rid, startStack, type Stack } from '../helpers/stack.js';
 // @alicloud/fc2 (CommonJS, no types): an FC client nobody here wrote, used against the local gateway.
 const require = createRequire(import.meta.url);
 interface FcClient {
-  invokeFunction(service: string, fn: string, event: string, headers?: Record<string, string>): Promise<{ headers: Record<string, string>; data: unknown }>;
+  invokeFunction(
+    service: string,
+    fn: string,
+    event: string,
+    headers?: Record<string, string>,
+  ): Promise<{ headers: Record<string, string>; data: unknown }>;
 }
 const FC = require('@alicloud/fc2') as new (accountId: string, config: Record<string, unknown>) => FcClient;
 
@@ -18,8 +23,23 @@ afterAll(async () => {
   await stack.stop();
 });
 
-const client = () => new FC('1234567890123456', { accessKeyID: 'local', accessKeySecret: 'local', region: 'cn-hangzhou', endpoint: stack.gateway, timeout: 10_000 });
-const event = (uid: number) => JSON.stringify(cloudEvent(rid('fc2'), { SellerId: 3944837183, TemplateId: 295873, FromApp: 'fc2', userAmountModelList: [{ uid, amount: 1 }] }));
+const client = () =>
+  new FC('1234567890123456', {
+    accessKeyID: 'local',
+    accessKeySecret: 'local',
+    region: 'cn-hangzhou',
+    endpoint: stack.gateway,
+    timeout: 10_000,
+  });
+const event = (uid: number) =>
+  JSON.stringify(
+    cloudEvent(rid('fc2'), {
+      SellerId: 3944837183,
+      TemplateId: 295873,
+      FromApp: 'fc2',
+      userAmountModelList: [{ uid, amount: 1 }],
+    }),
+  );
 
 describe('the local gateway, called by @alicloud/fc2', () => {
   it('runs a synchronous InvokeFunction and returns the result with x-fc-request-id', async () => {
@@ -30,7 +50,9 @@ describe('the local gateway, called by @alicloud/fc2', () => {
   });
 
   it('accepts an asynchronous InvokeFunction with 202 and runs it in the background', async () => {
-    const res = await client().invokeFunction('coupon-service', 'coupon-event', event(502), { 'x-fc-invocation-type': 'Async' });
+    const res = await client().invokeFunction('coupon-service', 'coupon-event', event(502), {
+      'x-fc-invocation-type': 'Async',
+    });
     const id = res.headers['x-fc-request-id'];
     let record = (await call(`${stack.gateway}/__gateway/invocations/${id}`)).json;
     for (let i = 0; i < 50 && record.status === 'running'; i++) {
@@ -42,10 +64,16 @@ describe('the local gateway, called by @alicloud/fc2', () => {
   });
 
   it('answers a malformed HTTP event with a 400 result, and 404s an unknown function', async () => {
-    const res = await call(`${stack.gateway}/2023-03-30/functions/coupon-http/invocations`, { method: 'POST', body: 'not an http event' });
+    const res = await call(`${stack.gateway}/2023-03-30/functions/coupon-http/invocations`, {
+      method: 'POST',
+      body: 'not an http event',
+    });
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ statusCode: 400 });
-    const missing = await call(`${stack.gateway}/2023-03-30/functions/nope/invocations`, { method: 'POST', body: '{}' });
+    const missing = await call(`${stack.gateway}/2023-03-30/functions/nope/invocations`, {
+      method: 'POST',
+      body: '{}',
+    });
     expect(missing.status).toBe(404);
   });
 });

@@ -1,7 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cloudEvent, timerEvent } from '../fixtures/requests.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
-import { call, emulatorStats, fault, invoke, ledger, postJson, reset, rid, startStack, type Stack } from '../helpers/stack.js';
+import {
+  call,
+  emulatorStats,
+  fault,
+  invoke,
+  ledger,
+  postJson,
+  reset,
+  rid,
+  startStack,
+  type Stack,
+} from '../helpers/stack.js';
 
 let redis: RedisServer;
 beforeAll(async () => {
@@ -19,12 +30,16 @@ const request = (requestId: string, uids: number[] = [1918000000883], amount = 1
   userAmountModelList: uids.map((uid) => ({ uid, amount })),
 });
 
-const issuedFor = async (stack: Stack, requestPrefix: string) => (await ledger(stack)).filter((c) => c.requestId.startsWith(requestPrefix));
+const issuedFor = async (stack: Stack, requestPrefix: string) =>
+  (await ledger(stack)).filter((c) => c.requestId.startsWith(requestPrefix));
 
 describe.each(['memory', 'redis'] as const)('exactly once with the %s store', (store) => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ IDEMPOTENCY_STORE: store === 'redis' ? redis.url : 'memory', EMULATOR_LATENCY_MS: '100' });
+    stack = await startStack({
+      IDEMPOTENCY_STORE: store === 'redis' ? redis.url : 'memory',
+      EMULATOR_LATENCY_MS: '100',
+    });
   });
   afterAll(async () => {
     await stack.stop();
@@ -33,7 +48,9 @@ describe.each(['memory', 'redis'] as const)('exactly once with the %s store', (s
   it('50 concurrent identical deliveries: one upstream call per recipient, the rest replay or 409', async () => {
     await reset(stack);
     const id = rid('burst');
-    const answers = await Promise.all(Array.from({ length: 50 }, () => postJson(`${stack.gateway}/coupons`, request(id, [1, 2, 3]))));
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, () => postJson(`${stack.gateway}/coupons`, request(id, [1, 2, 3]))),
+    );
     const stats = await emulatorStats(stack);
     expect(stats['sendCoupon']).toBe(1);
     expect((await issuedFor(stack, id)).map((c) => c.uid).sort()).toEqual(['1', '2', '3']);
@@ -57,10 +74,23 @@ describe.each(['memory', 'redis'] as const)('exactly once with the %s store', (s
 
   it('an EventBridge event delivered twice, and again inside an array batch, issues once', async () => {
     const id = rid('evt');
-    const event = cloudEvent(id, request('ignored').userAmountModelList && { SellerId: 3944837183, TemplateId: 295873, FromApp: 'idem-app', userAmountModelList: [{ uid: 77, amount: 1 }] });
+    const event = cloudEvent(
+      id,
+      request('ignored').userAmountModelList && {
+        SellerId: 3944837183,
+        TemplateId: 295873,
+        FromApp: 'idem-app',
+        userAmountModelList: [{ uid: 77, amount: 1 }],
+      },
+    );
     await invoke(stack, 'coupon-event', event);
     await invoke(stack, 'coupon-event', event);
-    const other = cloudEvent(rid('evt'), { SellerId: 3944837183, TemplateId: 295873, FromApp: 'idem-app', userAmountModelList: [{ uid: 78, amount: 1 }] });
+    const other = cloudEvent(rid('evt'), {
+      SellerId: 3944837183,
+      TemplateId: 295873,
+      FromApp: 'idem-app',
+      userAmountModelList: [{ uid: 78, amount: 1 }],
+    });
     const batch = await invoke(stack, 'coupon-event', [event, other]);
     expect(batch.json).toHaveLength(2);
     const issued = (await ledger(stack)).filter((c) => c.requestId.endsWith(id) || c.requestId.endsWith(other.id));
@@ -69,7 +99,11 @@ describe.each(['memory', 'redis'] as const)('exactly once with the %s store', (s
 
   it('a timer firing delivered twice issues once', async () => {
     const name = rid('timer');
-    const firing = timerEvent({ SellerId: 3944837183, TemplateId: 295873, FromApp: 'idem-app', userAmountModelList: [{ uid: 88, amount: 1 }] }, '2026-12-01T00:00:00Z', name);
+    const firing = timerEvent(
+      { SellerId: 3944837183, TemplateId: 295873, FromApp: 'idem-app', userAmountModelList: [{ uid: 88, amount: 1 }] },
+      '2026-12-01T00:00:00Z',
+      name,
+    );
     await invoke(stack, 'coupon-timer', firing);
     const second = await invoke(stack, 'coupon-timer', firing);
     expect(second.json).toMatchObject({ Success: true });
@@ -96,7 +130,10 @@ describe.each(['memory', 'redis'] as const)('exactly once with the %s store', (s
   });
 
   it('timeout-after: the recipients end UNKNOWN and a redelivery issues nothing more', async () => {
-    const own = await startStack({ IDEMPOTENCY_STORE: store === 'redis' ? redis.url : 'memory', UPSTREAM_TIMEOUT_MS: '300' });
+    const own = await startStack({
+      IDEMPOTENCY_STORE: store === 'redis' ? redis.url : 'memory',
+      UPSTREAM_TIMEOUT_MS: '300',
+    });
     try {
       await fault(own, { mode: 'timeout-after', count: 1, delayMs: 2000 });
       const id = rid('tafter');
@@ -104,7 +141,14 @@ describe.each(['memory', 'redis'] as const)('exactly once with the %s store', (s
       const first = await postJson(`${own.gateway}/coupons`, request(id, [1, 2]));
       expect(Date.now() - started).toBeLessThan(2000);
       expect(first.status).toBe(200);
-      expect(first.json).toMatchObject({ Success: false, Code: 'UnknownOutcome', userAmountModelList: [{ uid: 1, status: 'UNKNOWN', Code: 'Upstream.Timeout' }, { uid: 2, status: 'UNKNOWN' }] });
+      expect(first.json).toMatchObject({
+        Success: false,
+        Code: 'UnknownOutcome',
+        userAmountModelList: [
+          { uid: 1, status: 'UNKNOWN', Code: 'Upstream.Timeout' },
+          { uid: 2, status: 'UNKNOWN' },
+        ],
+      });
       const again = await postJson(`${own.gateway}/coupons`, request(id, [1, 2]));
       expect(again.headers.get('idempotent-replayed')).toBe('true');
       expect(again.json).toMatchObject({ Code: 'UnknownOutcome' });
@@ -112,14 +156,24 @@ describe.each(['memory', 'redis'] as const)('exactly once with the %s store', (s
       expect(await issuedFor(own, id)).toHaveLength(2);
       const errorLine = own.logs.find((l) => l.includes('chunk outcome UNKNOWN'));
       expect(errorLine).toBeDefined();
-      expect(JSON.parse(errorLine ?? '{}')).toMatchObject({ level: 'error', RequestId: id, upstreamRequestId: id, SellerId: '3944837183', TemplateId: '295873', uids: ['*', '*'] });
+      expect(JSON.parse(errorLine ?? '{}')).toMatchObject({
+        level: 'error',
+        RequestId: id,
+        upstreamRequestId: id,
+        SellerId: '3944837183',
+        TemplateId: '295873',
+        uids: ['*', '*'],
+      });
     } finally {
       await own.stop();
     }
   });
 
   it('records expire after IDEMPOTENCY_TTL_SECONDS', async () => {
-    const own = await startStack({ IDEMPOTENCY_STORE: store === 'redis' ? redis.url : 'memory', IDEMPOTENCY_TTL_SECONDS: '1' });
+    const own = await startStack({
+      IDEMPOTENCY_STORE: store === 'redis' ? redis.url : 'memory',
+      IDEMPOTENCY_TTL_SECONDS: '1',
+    });
     try {
       const id = rid('ttl');
       await postJson(`${own.gateway}/coupons`, request(id));
@@ -144,14 +198,22 @@ describe('crash safety (Redis, the deployed configuration)', () => {
   });
 
   it('a process killed after chunk 1 of 3: the next delivery sends chunks 2 and 3 only', async () => {
-    const env = { IDEMPOTENCY_STORE: redis.url, RESELLERTRADE_ENDPOINT: upstream.emulator, CHUNK_SIZE: '2', CHUNK_CONCURRENCY: '1', UPSTREAM_INITIAL_QPS: '1', FUNCTION_TIMEOUT_SECONDS: '5' };
+    const env = {
+      IDEMPOTENCY_STORE: redis.url,
+      RESELLERTRADE_ENDPOINT: upstream.emulator,
+      CHUNK_SIZE: '2',
+      CHUNK_CONCURRENCY: '1',
+      UPSTREAM_INITIAL_QPS: '1',
+      FUNCTION_TIMEOUT_SECONDS: '5',
+    };
     // One throttle first: it ends the limiter's unpaced start, so chunks then go out about a second apart.
     await fault(upstream, { mode: 'throttle', count: 1 });
     const crashing = await startStack(env);
     const id = rid('crash');
     const body = request(id, [1, 2, 3, 4, 5, 6]);
     const pending = postJson(`${crashing.gateway}/coupons`, body).catch(() => undefined);
-    for (let i = 0; i < 100 && (await issuedFor(upstream, id)).length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && (await issuedFor(upstream, id)).length < 2; i++)
+      await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 300));
     await crashing.kill();
     await pending;
@@ -169,7 +231,12 @@ describe('crash safety (Redis, the deployed configuration)', () => {
       expect(answer.json).toMatchObject({ Success: true });
       const issued = await issuedFor(upstream, id);
       expect(issued.map((c) => [c.uid, c.requestId])).toEqual([
-        ['1', `${id}-1`], ['2', `${id}-1`], ['3', `${id}-2`], ['4', `${id}-2`], ['5', `${id}-3`], ['6', `${id}-3`],
+        ['1', `${id}-1`],
+        ['2', `${id}-1`],
+        ['3', `${id}-2`],
+        ['4', `${id}-2`],
+        ['5', `${id}-3`],
+        ['6', `${id}-3`],
       ]);
     } finally {
       await next.stop();

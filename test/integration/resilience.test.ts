@@ -1,6 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cloudEvent, timerEvent } from '../fixtures/requests.js';
-import { call, emulatorStats, fault, invoke, ledger, postJson, reset, rid, startStack, type Stack } from '../helpers/stack.js';
+import {
+  call,
+  emulatorStats,
+  fault,
+  invoke,
+  ledger,
+  postJson,
+  reset,
+  rid,
+  startStack,
+  type Stack,
+} from '../helpers/stack.js';
 
 const request = (requestId: string, uids: Array<number | string>, amount = 1) => ({
   SellerId: 3944837183,
@@ -21,7 +32,10 @@ interface UpstreamLine {
   latencyMs: number;
 }
 const upstreamLines = (stack: Stack, id: string): UpstreamLine[] =>
-  stack.logs.filter((l) => l.includes('"msg":"upstream SendCoupon"')).map((l) => JSON.parse(l) as UpstreamLine).filter((l) => l.RequestId === id);
+  stack.logs
+    .filter((l) => l.includes('"msg":"upstream SendCoupon"'))
+    .map((l) => JSON.parse(l) as UpstreamLine)
+    .filter((l) => l.RequestId === id);
 
 describe('upstream faults', () => {
   let stack: Stack;
@@ -41,19 +55,34 @@ describe('upstream faults', () => {
     expect(a.json).toMatchObject({ Success: true });
     expect((await ledger(stack)).map((c) => c.uid)).toEqual(['1', '2']);
     const lines = upstreamLines(stack, id);
-    expect(lines.map((l) => [l.attempt, l.Code])).toEqual([[1, 'Throttling.User'], [2, 'Throttling.User'], [3, 'Throttling.User'], [4, 'success']]);
+    expect(lines.map((l) => [l.attempt, l.Code])).toEqual([
+      [1, 'Throttling.User'],
+      [2, 'Throttling.User'],
+      [3, 'Throttling.User'],
+      [4, 'success'],
+    ]);
     const times = lines.map((l) => Date.parse(l.time));
     for (let i = 1; i < times.length; i++) expect((times[i] ?? 0) - (times[i - 1] ?? 0)).toBeGreaterThanOrEqual(40);
   });
 
-  for (const [mode, status, code] of [['error', 503, 'ServiceUnavailable'], ['error', 500, 'InternalError']] as const) {
+  for (const [mode, status, code] of [
+    ['error', 503, 'ServiceUnavailable'],
+    ['error', 500, 'InternalError'],
+  ] as const) {
     it(`${code} (${status}) is not retried: recipients UNKNOWN, nothing duplicated on redelivery`, async () => {
       await reset(stack);
       await fault(stack, { mode, status, code, count: 1 });
       const id = rid('err');
       const a = await postJson(`${stack.gateway}/coupons`, request(id, [1, 2]));
       expect(a.status).toBe(200);
-      expect(a.json).toMatchObject({ Success: false, Code: 'UnknownOutcome', userAmountModelList: [{ status: 'UNKNOWN', Code: code }, { status: 'UNKNOWN', Code: code }] });
+      expect(a.json).toMatchObject({
+        Success: false,
+        Code: 'UnknownOutcome',
+        userAmountModelList: [
+          { status: 'UNKNOWN', Code: code },
+          { status: 'UNKNOWN', Code: code },
+        ],
+      });
       const again = await postJson(`${stack.gateway}/coupons`, request(id, [1, 2]));
       expect(again.headers.get('idempotent-replayed')).toBe('true');
       expect((await emulatorStats(stack))['sendCoupon']).toBe(1);
@@ -68,7 +97,10 @@ describe('upstream faults', () => {
       const started = Date.now();
       const a = await postJson(`${stack.gateway}/coupons`, request(id, [1]));
       expect(Date.now() - started).toBeLessThan(1500);
-      expect(a.json).toMatchObject({ Code: 'UnknownOutcome', userAmountModelList: [{ status: 'UNKNOWN', Code: 'Upstream.Timeout' }] });
+      expect(a.json).toMatchObject({
+        Code: 'UnknownOutcome',
+        userAmountModelList: [{ status: 'UNKNOWN', Code: 'Upstream.Timeout' }],
+      });
       expect((await ledger(stack)).length).toBe(mode === 'timeout-after' ? 1 : 0);
       await postJson(`${stack.gateway}/coupons`, request(id, [1]));
       expect((await emulatorStats(stack))['sendCoupon']).toBe(1);
@@ -96,7 +128,10 @@ describe('upstream faults', () => {
   });
 
   it('a refused call (signature) is 502 with the upstream Code, and stays owed for a redelivery', async () => {
-    const wrongKey = await startStack({ EMULATOR_ACCESS_KEY_SECRET: 'the-real-secret', RESELLERTRADE_ENDPOINT: stack.emulator });
+    const wrongKey = await startStack({
+      EMULATOR_ACCESS_KEY_SECRET: 'the-real-secret',
+      RESELLERTRADE_ENDPOINT: stack.emulator,
+    });
     try {
       const a = await postJson(`${wrongKey.gateway}/coupons`, request(rid('sig'), [1]));
       expect(a.status).toBe(502);
@@ -112,7 +147,11 @@ describe('large sends', () => {
     const stack = await startStack({ EMULATOR_QPS: '20' });
     try {
       const uids = Array.from({ length: 5000 }, (_, i) => String(1918000000000 + i));
-      const a = await invoke(stack, 'coupon-timer', timerEvent({ ...request('campaign', uids, 2), RequestId: undefined }, '2026-12-24T00:00:00Z', 'xmas'));
+      const a = await invoke(
+        stack,
+        'coupon-timer',
+        timerEvent({ ...request('campaign', uids, 2), RequestId: undefined }, '2026-12-24T00:00:00Z', 'xmas'),
+      );
       expect(a.headers.get('x-fc-error-type')).toBeNull();
       expect(a.json.Success).toBe(true);
       expect(a.json.userAmountModelList.every((r: { status: string }) => r.status === 'SENT')).toBe(true);
@@ -130,17 +169,27 @@ describe('large sends', () => {
 
 describe('function deadline', () => {
   it('a timeout shorter than the work: the answer lists what was not attempted, and redeliveries finish it without duplicates', async () => {
-    const stack = await startStack({ FUNCTION_TIMEOUT_SECONDS: '2', EMULATOR_LATENCY_MS: '300', CHUNK_SIZE: '1', CHUNK_CONCURRENCY: '1', UPSTREAM_TIMEOUT_MS: '1000' });
+    const stack = await startStack({
+      FUNCTION_TIMEOUT_SECONDS: '2',
+      EMULATOR_LATENCY_MS: '300',
+      CHUNK_SIZE: '1',
+      CHUNK_CONCURRENCY: '1',
+      UPSTREAM_TIMEOUT_MS: '1000',
+    });
     try {
       const id = rid('deadline');
       const uids = [1, 2, 3, 4, 5, 6, 7, 8];
       const first = await postJson(`${stack.gateway}/coupons`, request(id, uids));
       expect(first.status).toBe(200);
       expect(first.json.Code).toBe('PartialFailure');
-      const notAttempted = first.json.userAmountModelList.filter((r: { status: string; Code?: string; retryable?: boolean }) => r.status === 'FAILED' && r.retryable && r.Code === 'NotAttempted');
+      const notAttempted = first.json.userAmountModelList.filter(
+        (r: { status: string; Code?: string; retryable?: boolean }) =>
+          r.status === 'FAILED' && r.retryable && r.Code === 'NotAttempted',
+      );
       expect(notAttempted.length).toBeGreaterThan(0);
       let answer = first;
-      for (let i = 0; i < 10 && answer.json.Success !== true; i++) answer = await postJson(`${stack.gateway}/coupons`, request(id, uids));
+      for (let i = 0; i < 10 && answer.json.Success !== true; i++)
+        answer = await postJson(`${stack.gateway}/coupons`, request(id, uids));
       expect(answer.json.Success).toBe(true);
       const issued = (await ledger(stack)).filter((c) => c.requestId.startsWith(id));
       expect(issued.map((c) => c.uid).sort()).toEqual(uids.map(String).sort());
@@ -150,7 +199,14 @@ describe('function deadline', () => {
   });
 
   it('an async event that runs out of time throws, and FC-style retries finish it without duplicates', async () => {
-    const stack = await startStack({ FUNCTION_TIMEOUT_SECONDS: '2', EMULATOR_LATENCY_MS: '300', CHUNK_SIZE: '1', CHUNK_CONCURRENCY: '1', UPSTREAM_TIMEOUT_MS: '1000', ASYNC_RETRY_DELAY_MS: '50' });
+    const stack = await startStack({
+      FUNCTION_TIMEOUT_SECONDS: '2',
+      EMULATOR_LATENCY_MS: '300',
+      CHUNK_SIZE: '1',
+      CHUNK_CONCURRENCY: '1',
+      UPSTREAM_TIMEOUT_MS: '1000',
+      ASYNC_RETRY_DELAY_MS: '50',
+    });
     try {
       const id = rid('async');
       const { RequestId: _own, ...data } = request('unused', [1, 2, 3, 4, 5, 6]);
@@ -188,7 +244,10 @@ describe('refusals that prove nothing ran are retried', () => {
       const id = rid('gw');
       const a = await postJson(`${stack.gateway}/coupons`, request(id, [1]));
       expect(a.json).toMatchObject({ Success: true });
-      expect(upstreamLines(stack, id).map((l) => [l.attempt, l.Code])).toEqual([[1, code], [2, 'success']]);
+      expect(upstreamLines(stack, id).map((l) => [l.attempt, l.Code])).toEqual([
+        [1, code],
+        [2, 'success'],
+      ]);
       expect(await ledger(stack)).toHaveLength(1);
     });
   }

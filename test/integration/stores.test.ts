@@ -18,7 +18,15 @@ afterAll(async () => {
 
 let n = 0;
 const key = () => `k-${++n}`;
-const claimOf = (owner: string, over: Partial<ClaimRequest> = {}): ClaimRequest => ({ hash: 'h1', chunkSize: 50, owner, leaseUntil: Date.now() + 60_000, now: Date.now(), ttlMs: 60_000, ...over });
+const claimOf = (owner: string, over: Partial<ClaimRequest> = {}): ClaimRequest => ({
+  hash: 'h1',
+  chunkSize: 50,
+  owner,
+  leaseUntil: Date.now() + 60_000,
+  now: Date.now(),
+  ttlMs: 60_000,
+  ...over,
+});
 const chunk = { state: 'SENT' as const, upstreamRequestId: 'op-1', youhuiIds: ['1'], at: 1 };
 
 describe.each(['memory', 'redis'])('%s store primitives', (name) => {
@@ -32,7 +40,10 @@ describe.each(['memory', 'redis'])('%s store primitives', (name) => {
     expect(await store().finish(k, 'b', true, 60_000)).toBe(false);
     expect(await store().putChunk(k, 'a', 1, chunk)).toBe(true);
     const seen = await store().claim(k, claimOf('c'));
-    expect(seen).toMatchObject({ acquired: false, record: { status: 'IN_PROGRESS', owner: 'a', chunkSize: 50, chunks: { 1: chunk } } });
+    expect(seen).toMatchObject({
+      acquired: false,
+      record: { status: 'IN_PROGRESS', owner: 'a', chunkSize: 50, chunks: { 1: chunk } },
+    });
   });
 
   it('takes over a released or expired lease with the same hash, keeping progress; never one with other content', async () => {

@@ -18,8 +18,13 @@ describe('V1 HMAC-SHA1 vectors', () => {
       const lookup = (id: string) => (id === v.params['AccessKeyId'] ? v.secret : undefined);
       if (v.params['AccessKeyId'] && v.params['SignatureMethod']) {
         expect(verifyV1(v.method, { ...v.params, Signature: v.signature }, lookup)).toMatchObject({ ok: true });
-        expect(verifyV1(v.method, { ...v.params, Signature: v.signature }, () => 'wrong')).toMatchObject({ ok: false, code: 'SignatureDoesNotMatch' });
-        expect(verifyV1(v.method, { ...v.params, RequestId: 'tampered', Signature: v.signature }, lookup)).toMatchObject({ ok: false });
+        expect(verifyV1(v.method, { ...v.params, Signature: v.signature }, () => 'wrong')).toMatchObject({
+          ok: false,
+          code: 'SignatureDoesNotMatch',
+        });
+        expect(
+          verifyV1(v.method, { ...v.params, RequestId: 'tampered', Signature: v.signature }, lookup),
+        ).toMatchObject({ ok: false });
       }
     });
   }
@@ -44,8 +49,14 @@ describe('V3 ACS3-HMAC-SHA256 vectors', () => {
     const lookup = (id: string) => (id === v.accessKeyId ? v.secret : undefined);
     const req = { method: 'POST', pathname: '/', query: {}, headers, body };
     expect(verifyV3(req, lookup)).toEqual({ ok: true, accessKeyId: v.accessKeyId });
-    expect(verifyV3({ ...req, body: Buffer.from(`${v.body}0`) }, lookup)).toMatchObject({ ok: false, code: 'SignatureDoesNotMatch' });
-    expect(verifyV3({ ...req, headers: { ...headers, 'x-acs-date': '2024-01-01T00:00:01Z' } }, lookup)).toMatchObject({ ok: false, code: 'SignatureDoesNotMatch' });
+    expect(verifyV3({ ...req, body: Buffer.from(`${v.body}0`) }, lookup)).toMatchObject({
+      ok: false,
+      code: 'SignatureDoesNotMatch',
+    });
+    expect(verifyV3({ ...req, headers: { ...headers, 'x-acs-date': '2024-01-01T00:00:01Z' } }, lookup)).toMatchObject({
+      ok: false,
+      code: 'SignatureDoesNotMatch',
+    });
     expect(verifyV3(req, () => 'not-the-secret')).toMatchObject({ ok: false, code: 'SignatureDoesNotMatch' });
     expect(verifyV3(req, () => undefined)).toMatchObject({ ok: false, code: 'InvalidAccessKeyId.NotFound' });
     const { Authorization: _omit, ...unsigned } = headers;

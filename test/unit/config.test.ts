@@ -5,23 +5,48 @@ import { maskUid } from '../../lib/operation.js';
 
 describe('configuration', () => {
   it('has working defaults locally', () => {
-    expect(loadConfig({})).toMatchObject({ store: { kind: 'memory' }, idempotencyTtlSeconds: 604800, chunkSize: 50, dryRun: false, endpoint: new URL('https://resellertrade.aliyuncs.com') });
+    expect(loadConfig({})).toMatchObject({
+      store: { kind: 'memory' },
+      idempotencyTtlSeconds: 604800,
+      chunkSize: 50,
+      dryRun: false,
+      endpoint: new URL('https://resellertrade.aliyuncs.com'),
+    });
   });
 
   it('names every bad variable', () => {
     try {
-      loadConfig({ MAX_RECIPIENTS: 'lots', IDEMPOTENCY_STORE: 'mysql://x', LOG_LEVEL: 'loud', SELLER_ID: '12ab', MAX_COUPON_AMOUNT: '-1', DRY_RUN: 'maybe' });
+      loadConfig({
+        MAX_RECIPIENTS: 'lots',
+        IDEMPOTENCY_STORE: 'mysql://x',
+        LOG_LEVEL: 'loud',
+        SELLER_ID: '12ab',
+        MAX_COUPON_AMOUNT: '-1',
+        DRY_RUN: 'maybe',
+      });
       expect.fail('should throw');
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
       const text = (err as ConfigError).problems.join('\n');
-      for (const name of ['MAX_RECIPIENTS', 'IDEMPOTENCY_STORE', 'LOG_LEVEL', 'SELLER_ID', 'MAX_COUPON_AMOUNT', 'DRY_RUN']) expect(text).toContain(name);
+      for (const name of [
+        'MAX_RECIPIENTS',
+        'IDEMPOTENCY_STORE',
+        'LOG_LEVEL',
+        'SELLER_ID',
+        'MAX_COUPON_AMOUNT',
+        'DRY_RUN',
+      ])
+        expect(text).toContain(name);
     }
   });
 
   it('refuses the in-memory store inside Function Compute', () => {
-    expect(() => loadConfig({ FC_FUNCTION_NAME: 'coupon-http', FC_REGION: 'cn-hangzhou' })).toThrow(/IDEMPOTENCY_STORE must be redis/);
-    expect(loadConfig({ FC_FUNCTION_NAME: 'f', FC_REGION: 'r', IDEMPOTENCY_STORE: 'redis://u:p@h:6379' }).store).toEqual({ kind: 'redis', url: 'redis://u:p@h:6379' });
+    expect(() => loadConfig({ FC_FUNCTION_NAME: 'coupon-http', FC_REGION: 'cn-hangzhou' })).toThrow(
+      /IDEMPOTENCY_STORE must be redis/,
+    );
+    expect(
+      loadConfig({ FC_FUNCTION_NAME: 'f', FC_REGION: 'r', IDEMPOTENCY_STORE: 'redis://u:p@h:6379' }).store,
+    ).toEqual({ kind: 'redis', url: 'redis://u:p@h:6379' });
   });
 
   it('never echoes a Redis password in an error', () => {
@@ -32,11 +57,25 @@ describe('configuration', () => {
 describe('logger', () => {
   it('writes one JSON object per line with bound fields, and redacts secret-looking keys', () => {
     const lines: string[] = [];
-    const log = createLogger('info', { requestId: 'fc-1' }, (l) => lines.push(l)).child({ RequestId: 'op-1', trigger: 'http' });
+    const log = createLogger('info', { requestId: 'fc-1' }, (l) => lines.push(l)).child({
+      RequestId: 'op-1',
+      trigger: 'http',
+    });
     log.debug('hidden');
     log.info('hello', { accessKeySecret: 'x', securityToken: 'y', Authorization: 'z', attempt: 1 });
     expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0] ?? '')).toMatchObject({ level: 'info', msg: 'hello', requestId: 'fc-1', RequestId: 'op-1', trigger: 'http', accessKeySecret: '[redacted]', securityToken: '[redacted]', Authorization: '[redacted]', attempt: 1, time: expect.any(String) });
+    expect(JSON.parse(lines[0] ?? '')).toMatchObject({
+      level: 'info',
+      msg: 'hello',
+      requestId: 'fc-1',
+      RequestId: 'op-1',
+      trigger: 'http',
+      accessKeySecret: '[redacted]',
+      securityToken: '[redacted]',
+      Authorization: '[redacted]',
+      attempt: 1,
+      time: expect.any(String),
+    });
   });
 
   it('masks uids as the documentation prints them', () => {

@@ -15,10 +15,17 @@ const op: Operation = {
   requestId: 'unit-op',
   fromApp: 'unit',
   form: 'flat',
-  recipients: [{ uid: { digits: '10', kind: 'number' }, amount: 1 }, { uid: { digits: '11', kind: 'number' }, amount: 2 }],
+  recipients: [
+    { uid: { digits: '10', kind: 'number' }, amount: 1 },
+    { uid: { digits: '11', kind: 'number' }, amount: 2 },
+  ],
 };
 
-function context(store: IdempotencyStore, answers: CallResult[], onSleep: () => Promise<void> = async () => {}): ExecuteContext & { calls: string[] } {
+function context(
+  store: IdempotencyStore,
+  answers: CallResult[],
+  onSleep: () => Promise<void> = async () => {},
+): ExecuteContext & { calls: string[] } {
   const calls: string[] = [];
   const client: ResellerTradeClient = {
     endpoint: new URL('http://upstream.invalid'),
@@ -46,16 +53,28 @@ function context(store: IdempotencyStore, answers: CallResult[], onSleep: () => 
   };
 }
 
-const ok = (uid: string, youhuiId: string): CallResult => ({ outcome: { kind: 'ok', httpStatus: 200, items: [{ uid, youhuiId }] }, latencyMs: 1 });
-const throttled: CallResult = { outcome: { kind: 'rejected', retry: 'throttled', terminal: 'refused', code: 'Throttling.User', message: 'slow down' }, latencyMs: 1 };
-const timeout: CallResult = { outcome: { kind: 'unknown', code: 'Upstream.Timeout', message: 'no answer' }, latencyMs: 1 };
+const ok = (uid: string, youhuiId: string): CallResult => ({
+  outcome: { kind: 'ok', httpStatus: 200, items: [{ uid, youhuiId }] },
+  latencyMs: 1,
+});
+const throttled: CallResult = {
+  outcome: { kind: 'rejected', retry: 'throttled', terminal: 'refused', code: 'Throttling.User', message: 'slow down' },
+  latencyMs: 1,
+};
+const timeout: CallResult = {
+  outcome: { kind: 'unknown', code: 'Upstream.Timeout', message: 'no answer' },
+  latencyMs: 1,
+};
 
 describe('executeOperation', () => {
   it('sends each chunk once, records it, and replays the completed operation without calling upstream', async () => {
     const store = createMemoryStore();
     const ctx = context(store, [ok('10', '100'), ok('11', '101')]);
     const first = await executeOperation(op, ctx);
-    expect(first.results).toEqual([{ status: 'SENT', youhuiId: { digits: '100', kind: 'number' } }, { status: 'SENT', youhuiId: { digits: '101', kind: 'number' } }]);
+    expect(first.results).toEqual([
+      { status: 'SENT', youhuiId: { digits: '100', kind: 'number' } },
+      { status: 'SENT', youhuiId: { digits: '101', kind: 'number' } },
+    ]);
     expect(ctx.calls.map((f) => new URLSearchParams(f).get('RequestId'))).toEqual(['unit-op-1', 'unit-op-2']);
     const again = await executeOperation(op, context(store, []));
     expect(again.replayed).toBe(true);
@@ -66,7 +85,14 @@ describe('executeOperation', () => {
     const store = createMemoryStore();
     let seenDuringBackoff: string | undefined;
     const ctx = context(store, [throttled, ok('10', '100'), ok('11', '101')], async () => {
-      const probe = await store.claim(operationKey(op), { hash: 'probe', chunkSize: 1, owner: 'probe', leaseUntil: 0, now: Date.now(), ttlMs: 1000 });
+      const probe = await store.claim(operationKey(op), {
+        hash: 'probe',
+        chunkSize: 1,
+        owner: 'probe',
+        leaseUntil: 0,
+        now: Date.now(),
+        ttlMs: 1000,
+      });
       seenDuringBackoff = probe.record.chunks[1]?.state;
     });
     const out = await executeOperation(op, ctx);
@@ -95,13 +121,20 @@ describe('executeOperation', () => {
     const second = await executeOperation(op, ctx);
     expect(ctx.calls).toHaveLength(1);
     const form = new URLSearchParams(ctx.calls[0]);
-    expect([form.get('RequestId'), form.get('UserAmountModelList.1.Uid'), form.get('UserAmountModelList.2.Uid')]).toEqual(['unit-op-2', '11', null]);
+    expect([
+      form.get('RequestId'),
+      form.get('UserAmountModelList.1.Uid'),
+      form.get('UserAmountModelList.2.Uid'),
+    ]).toEqual(['unit-op-2', '11', null]);
     expect(second.summary.success).toBe(true);
   });
 
   it('does not send when the store cannot record the chunk first', async () => {
     const memory = createMemoryStore();
-    const broken: IdempotencyStore = { ...memory, putChunk: async () => Promise.reject(new (await import('../../lib/idempotency/types.js')).StoreError('down')) };
+    const broken: IdempotencyStore = {
+      ...memory,
+      putChunk: async () => Promise.reject(new (await import('../../lib/idempotency/types.js')).StoreError('down')),
+    };
     const ctx = context(broken, [ok('10', '100')]);
     await expect(executeOperation(op, ctx)).rejects.toMatchObject({ status: 503, code: 'IdempotencyStoreUnavailable' });
     expect(ctx.calls).toHaveLength(0);

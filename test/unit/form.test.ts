@@ -23,14 +23,27 @@ describe('SendCoupon form body', () => {
 
   it('is byte for byte what the official SDK (OpenApiUtil.toForm) builds', () => {
     const sdk = OpenApiUtil.toForm({
-      SellerId: '1530000004157', TemplateId: '2900006632', RequestId: 'req-123', FromApp: "app with space*!'()~中", Bid: '26842', Operator: '12345',
-      UserAmountModelList: [{ Uid: '1918000000883', Amount: 100 }, { Uid: '12345678901234567890', Amount: 50.5 }],
+      SellerId: '1530000004157',
+      TemplateId: '2900006632',
+      RequestId: 'req-123',
+      FromApp: "app with space*!'()~中",
+      Bid: '26842',
+      Operator: '12345',
+      UserAmountModelList: [
+        { Uid: '1918000000883', Amount: 100 },
+        { Uid: '12345678901234567890', Amount: 50.5 },
+      ],
     });
     expect(buildSendCouponForm(op, op.recipients, 'req-123')).toBe(sdk);
   });
 
   it('matches the V3-C reference body', () => {
-    const simple: Operation = { ...op, fromApp: 'test-app', templateId: { digits: '2900006632', kind: 'number' }, recipients: [op.recipients[0]!] };
+    const simple: Operation = {
+      ...op,
+      fromApp: 'test-app',
+      templateId: { digits: '2900006632', kind: 'number' },
+      recipients: [op.recipients[0]!],
+    };
     delete simple.bid;
     delete simple.operator;
     expect(buildSendCouponForm(simple, simple.recipients, 'req-123')).toBe(

@@ -6,7 +6,12 @@ import type { UpstreamOutcome } from '../../lib/resellertrade/mapping.js';
 const policy: RetryPolicy = { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 1000 };
 type Rejected = Extract<UpstreamOutcome, { kind: 'rejected' }>;
 const rejected = (retry: Rejected['retry'], retryAfterMs?: number): Rejected => ({
-  kind: 'rejected', retry, terminal: 'refused', code: 'X', message: 'm', ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+  kind: 'rejected',
+  retry,
+  terminal: 'refused',
+  code: 'X',
+  message: 'm',
+  ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
 });
 
 describe('retryDelay', () => {
@@ -97,4 +102,3 @@ describe('rate limiter', () => {
     expect(limiter.rate).toBeLessThan(37.05 + 0.5 * 6);
   });
 });
-

@@ -14,11 +14,18 @@ interface Props {
   timeout: number;
   logConfig: Record<string, unknown>;
   environmentVariables: Record<string, string>;
-  asyncInvokeConfig?: { maxAsyncRetryAttempts: number; maxAsyncEventAgeInSeconds: number; destinationConfig: { onFailure: { destination: string } } };
+  asyncInvokeConfig?: {
+    maxAsyncRetryAttempts: number;
+    maxAsyncEventAgeInSeconds: number;
+    destinationConfig: { onFailure: { destination: string } };
+  };
   triggers: Array<{ triggerType: string; triggerConfig: Record<string, unknown> }>;
 }
 
-const doc = parse(readFileSync(new URL('../../s.yaml', import.meta.url), 'utf8')) as { edition: string; resources: Record<string, { component: string; props: Props }> };
+const doc = parse(readFileSync(new URL('../../s.yaml', import.meta.url), 'utf8')) as {
+  edition: string;
+  resources: Record<string, { component: string; props: Props }>;
+};
 
 describe('s.yaml', () => {
   it('deploys each function from its dist/ bundle on nodejs20 with one role and logConfig', () => {
@@ -27,7 +34,12 @@ describe('s.yaml', () => {
     const roles = new Set<string>();
     for (const [name, r] of Object.entries(doc.resources)) {
       expect(r.component).toBe('fc3');
-      expect(r.props).toMatchObject({ functionName: name, runtime: 'nodejs20', code: `./dist/${name}`, handler: 'index.handler' });
+      expect(r.props).toMatchObject({
+        functionName: name,
+        runtime: 'nodejs20',
+        code: `./dist/${name}`,
+        handler: 'index.handler',
+      });
       expect(r.props.logConfig).toMatchObject({ project: expect.any(String), logstore: expect.any(String) });
       expect(r.props.environmentVariables['IDEMPOTENCY_STORE']).toBeDefined();
       roles.add(r.props.role);
@@ -37,24 +49,44 @@ describe('s.yaml', () => {
 
   it('has the HTTP (signature auth), EventBridge (retry + DLQ) and timer triggers', () => {
     const http = doc.resources['coupon-http']?.props.triggers[0];
-    expect(http).toMatchObject({ triggerType: 'http', triggerConfig: { authType: 'function', methods: ['GET', 'POST'] } });
+    expect(http).toMatchObject({
+      triggerType: 'http',
+      triggerConfig: { authType: 'function', methods: ['GET', 'POST'] },
+    });
     const eb = doc.resources['coupon-event']?.props.triggers[0];
-    expect(eb).toMatchObject({ triggerType: 'eventbridge', triggerConfig: { runOptions: { retryStrategy: expect.any(Object), deadLetterQueue: { Arn: expect.any(String) } } } });
+    expect(eb).toMatchObject({
+      triggerType: 'eventbridge',
+      triggerConfig: {
+        runOptions: { retryStrategy: expect.any(Object), deadLetterQueue: { Arn: expect.any(String) } },
+      },
+    });
     const timer = doc.resources['coupon-timer']?.props.triggers[0];
     expect(timer?.triggerType).toBe('timer');
   });
 
-  it("timer payload is a valid send request", () => {
+  it('timer payload is a valid send request', () => {
     const timer = doc.resources['coupon-timer']?.props.triggers[0]?.triggerConfig as { payload: string };
-    const delivery = decodeTimer(Buffer.from(JSON.stringify({ triggerTime: '2026-12-01T02:00:00Z', triggerName: 'nightly-campaign', payload: timer.payload })));
-    expect(decodeSendRequest(delivery.value, { maxCouponAmount: 10000, maxRecipients: 10000 }, delivery.rule).operations).toHaveLength(1);
+    const delivery = decodeTimer(
+      Buffer.from(
+        JSON.stringify({
+          triggerTime: '2026-12-01T02:00:00Z',
+          triggerName: 'nightly-campaign',
+          payload: timer.payload,
+        }),
+      ),
+    );
+    expect(
+      decodeSendRequest(delivery.value, { maxCouponAmount: 10000, maxRecipients: 10000 }, delivery.rule).operations,
+    ).toHaveLength(1);
   });
 
   it('retries async invocations for less time than the idempotency TTL, then tells an on-failure destination', () => {
     for (const name of ['coupon-event', 'coupon-timer']) {
       const p = doc.resources[name]?.props;
       expect(p?.asyncInvokeConfig?.maxAsyncRetryAttempts).toBeGreaterThan(0);
-      expect(p?.asyncInvokeConfig?.maxAsyncEventAgeInSeconds).toBeLessThan(Number(p?.environmentVariables['IDEMPOTENCY_TTL_SECONDS']));
+      expect(p?.asyncInvokeConfig?.maxAsyncEventAgeInSeconds).toBeLessThan(
+        Number(p?.environmentVariables['IDEMPOTENCY_TTL_SECONDS']),
+      );
       expect(p?.asyncInvokeConfig?.destinationConfig.onFailure.destination).toEqual(expect.any(String));
     }
   });

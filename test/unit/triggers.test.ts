@@ -13,7 +13,14 @@ const buf = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringi
 
 describe('FC HTTP event', () => {
   it('decodes a base64 body and header names in any case', () => {
-    const view = parseHttpEvent(buf(httpEvent('/coupons', JSON.stringify(docFlatRequest), { base64: true, headers: { 'CONTENT-TYPE': 'application/json; charset=utf-8', 'X-Things': 'a,b' } })));
+    const view = parseHttpEvent(
+      buf(
+        httpEvent('/coupons', JSON.stringify(docFlatRequest), {
+          base64: true,
+          headers: { 'CONTENT-TYPE': 'application/json; charset=utf-8', 'X-Things': 'a,b' },
+        }),
+      ),
+    );
     expect(view.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(view.headers['x-things']).toBe('a,b');
     const route = routeHttp(view);
@@ -21,7 +28,13 @@ describe('FC HTTP event', () => {
   });
 
   it('accepts a comma-joined Content-Type whose first value is JSON', () => {
-    expect(routeHttp(parseHttpEvent(buf(httpEvent('/coupons', '{}', { headers: { 'content-type': 'application/json,text/plain' } })))).kind).toBe('send');
+    expect(
+      routeHttp(
+        parseHttpEvent(
+          buf(httpEvent('/coupons', '{}', { headers: { 'content-type': 'application/json,text/plain' } })),
+        ),
+      ).kind,
+    ).toBe('send');
   });
 
   it('refuses what is not an HTTP event', () => {
@@ -37,7 +50,9 @@ describe('CloudEvents and RawData', () => {
   });
 
   it('decodes an array of CloudEvents whose data is a JSON string, keeping big integers exact', () => {
-    const events = decodeEvents(buf([cloudEvent('a', '{"TemplateId": 12345678901234567890}'), cloudEvent('b', docFlatRequest)]));
+    const events = decodeEvents(
+      buf([cloudEvent('a', '{"TemplateId": 12345678901234567890}'), cloudEvent('b', docFlatRequest)]),
+    );
     expect(events).toHaveLength(2);
     const err = (() => {
       try {
@@ -47,7 +62,10 @@ describe('CloudEvents and RawData', () => {
       }
       return undefined;
     })();
-    expect(err?.errors).toContainEqual({ path: '/TemplateId', message: expect.stringContaining('12345678901234567890 cannot be read exactly') });
+    expect(err?.errors).toContainEqual({
+      path: '/TemplateId',
+      message: expect.stringContaining('12345678901234567890 cannot be read exactly'),
+    });
   });
 
   it("treats the documentation's batch array as RawData needing its own requestIds", () => {
@@ -55,23 +73,38 @@ describe('CloudEvents and RawData', () => {
     expect(d?.rule).toEqual({ kind: 'required' });
     const decoded = decodeSendRequest(d?.value, limits, d!.rule);
     expect(decoded.batch).toBe(true);
-    expect(decoded.operations[0]).toMatchObject({ requestId: 'dsnjvui9svvsd-14indw', bid: { digits: '26842' }, operator: '12345', form: 'envelope' });
+    expect(decoded.operations[0]).toMatchObject({
+      requestId: 'dsnjvui9svvsd-14indw',
+      bid: { digits: '26842' },
+      operator: '12345',
+      form: 'envelope',
+    });
   });
 
   it('derives an id per batch element of an event that has none', () => {
-    const data = [{ fromApp: 'a', param: { sellerId: 1, templateId: 2, userAmountModelList: [{ uid: 3, amount: 1 }] } }, { fromApp: 'a', param: { sellerId: 1, templateId: 2, userAmountModelList: [{ uid: 4, amount: 1 }] } }];
+    const data = [
+      { fromApp: 'a', param: { sellerId: 1, templateId: 2, userAmountModelList: [{ uid: 3, amount: 1 }] } },
+      { fromApp: 'a', param: { sellerId: 1, templateId: 2, userAmountModelList: [{ uid: 4, amount: 1 }] } },
+    ];
     const [d] = decodeEvents(buf(cloudEvent('e-9', data)));
-    expect(decodeSendRequest(d?.value, limits, d!.rule).operations.map((o) => o.requestId)).toEqual(['acs.coupon.campaign:e-9:1', 'acs.coupon.campaign:e-9:2']);
+    expect(decodeSendRequest(d?.value, limits, d!.rule).operations.map((o) => o.requestId)).toEqual([
+      'acs.coupon.campaign:e-9:1',
+      'acs.coupon.campaign:e-9:2',
+    ]);
   });
 });
 
 describe('timer events', () => {
   it('uses <RequestId or triggerName>:<triggerTime> as the operation id', () => {
     const named = decodeTimer(buf(timerEvent({ ...docFlatRequest })));
-    expect(decodeSendRequest(named.value, limits, named.rule).operations[0]?.requestId).toBe('dsnjvui9svvsd-14indw:2026-11-29T16:00:00Z');
+    expect(decodeSendRequest(named.value, limits, named.rule).operations[0]?.requestId).toBe(
+      'dsnjvui9svvsd-14indw:2026-11-29T16:00:00Z',
+    );
     const { RequestId: _r, ...noId } = docFlatRequest;
     const anonymous = decodeTimer(buf(timerEvent(noId)));
-    expect(decodeSendRequest(anonymous.value, limits, anonymous.rule).operations[0]?.requestId).toBe('nightly-campaign:2026-11-29T16:00:00Z');
+    expect(decodeSendRequest(anonymous.value, limits, anonymous.rule).operations[0]?.requestId).toBe(
+      'nightly-campaign:2026-11-29T16:00:00Z',
+    );
   });
 
   it('names the missing fields of a malformed timer event', () => {
@@ -96,6 +129,8 @@ describe('derived RequestIds', () => {
     expect(derived).toBe(`${raw.slice(0, 55)}.${createHash('sha256').update(raw).digest('hex').slice(0, 8)}`);
     const withSlashes = `/campaigns/${'c'.repeat(60)}:evt-1`;
     const sanitised = withSlashes.replace(/\//g, '_');
-    expect(deriveRequestId(withSlashes)).toBe(`${sanitised.slice(0, 55)}.${createHash('sha256').update(sanitised).digest('hex').slice(0, 8)}`);
+    expect(deriveRequestId(withSlashes)).toBe(
+      `${sanitised.slice(0, 55)}.${createHash('sha256').update(sanitised).digest('hex').slice(0, 8)}`,
+    );
   });
 });
