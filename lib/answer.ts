@@ -1,16 +1,22 @@
 import type { AppError } from './errors.js';
 import { rawNumber } from './json.js';
-import type { ExactId, Operation, RecipientResult } from './operation.js';
-import type { DeliveryResult, OperationAnswer } from './triggers/delivery.js';
+import type { CouponId, ExactId, Operation, OperationRef, RecipientResult } from './operation.js';
+import type { DeliveryResult, OperationResult } from './pipeline.js';
 
 /** An id written back with the JSON type the caller used; numbers keep every digit. */
 const idValue = (id: ExactId): unknown => (id.kind === 'number' ? rawNumber(id.digits) : id.digits);
+
+const JSON_NUMBER = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+
+/** A coupon id in the JSON type the upstream used; text that is no JSON number is written as a string. */
+const couponValue = (id: CouponId): unknown =>
+  id.kind === 'number' && JSON_NUMBER.test(id.text) ? rawNumber(id.text) : id.text;
 
 function recipientEntries(op: Operation, results: readonly RecipientResult[]): Array<Record<string, unknown>> {
   return op.recipients.map((r, i) => {
     const res = results[i] ?? { status: 'UNKNOWN' };
     const entry: Record<string, unknown> = { amount: r.amount, uid: idValue(r.uid) };
-    if (res.youhuiId) entry['youhuiId'] = idValue(res.youhuiId);
+    if (res.youhuiId) entry['youhuiId'] = couponValue(res.youhuiId);
     entry['status'] = res.status;
     if (res.code !== undefined) {
       entry['Code'] = res.code;
@@ -32,27 +38,35 @@ export function errorBody(error: AppError, requestId?: string): Record<string, u
   };
 }
 
-/** The answer to one operation in the form it came in; an error status (nothing issued) uses the error shape. */
-function operationBody(answer: OperationAnswer, inBatch: boolean): Record<string, unknown> {
-  const op = answer.operation;
-  if ('error' in answer) {
-    const body = errorBody(answer.error, op.requestId);
-    return op.form === 'envelope'
-      ? { fromApp: op.fromApp, requestId: op.requestId, Success: false, Code: body['Code'], Message: body['Message'] }
-      : body;
-  }
-  const { summary, results } = answer.outcome;
-  if (summary.httpStatus !== 200 && !inBatch) {
-    return { RequestId: op.requestId, Success: false, Code: summary.code, Message: summary.message };
-  }
-  const list = recipientEntries(op, results);
-  const verdict = { Success: summary.success, Code: summary.code, Message: summary.message };
-  if (op.form === 'envelope')
-    return { fromApp: op.fromApp, requestId: op.requestId, param: { userAmountModelList: list }, ...verdict };
-  return { RequestId: op.requestId, ...verdict, userAmountModelList: list };
+/** A refusal in the shape of the request it answers (an envelope keeps `fromApp` and `requestId`). */
+function refusalBody(ref: OperationRef, error: AppError): Record<string, unknown> {
+  const body = errorBody(error, ref.requestId);
+  if (ref.form === 'flat') return body;
+  const { RequestId: _, ...rest } = body;
+  return {
+    ...(ref.fromApp === undefined ? {} : { fromApp: ref.fromApp }),
+    ...(ref.requestId === undefined ? {} : { requestId: ref.requestId }),
+    ...rest,
+  };
 }
 
-export interface RenderedAnswer {
+/** The answer to one operation in the form it came in; an error status (nothing issued) uses the error shape. */
+function resultBody(result: OperationResult, inBatch: boolean): Record<string, unknown> {
+  if ('error' in result) return refusalBody(result.ref, result.error);
+  const { operation: op, verdict, results } = result.executed;
+  if (verdict.httpStatus !== 200 && !inBatch) {
+    return { RequestId: op.requestId, Success: false, Code: verdict.code, Message: verdict.message };
+  }
+  const list = recipientEntries(op, results);
+  const summary = { Success: verdict.success, Code: verdict.code, Message: verdict.message };
+  if (op.form === 'envelope') {
+    return { fromApp: op.fromApp, requestId: op.requestId, param: { userAmountModelList: list }, ...summary };
+  }
+  return { RequestId: op.requestId, ...summary, userAmountModelList: list };
+}
+
+/** One delivery's answer: status, JSON body and headers, the same for every trigger. */
+export interface Reply {
   status: number;
   body: unknown;
   headers: Record<string, string>;
@@ -60,44 +74,60 @@ export interface RenderedAnswer {
   retryable: boolean;
 }
 
-function statusOf(answer: OperationAnswer): { status: number; retryAfter?: number; retryable: boolean } {
-  if ('error' in answer) {
-    const e = answer.error;
-    return {
-      status: e.status,
-      retryable: e.retryable,
-      ...(e.retryAfterSeconds === undefined ? {} : { retryAfter: e.retryAfterSeconds }),
-    };
-  }
-  const s = answer.outcome.summary;
+interface Status {
+  status: number;
+  retryAfter?: number;
+  retryable: boolean;
+}
+
+function statusOf(result: OperationResult): Status {
+  const s = 'error' in result ? result.error : result.executed.verdict;
+  const status = 'error' in result ? result.error.status : result.executed.verdict.httpStatus;
   return {
-    status: s.httpStatus,
+    status,
     retryable: s.retryable,
     ...(s.retryAfterSeconds === undefined ? {} : { retryAfter: s.retryAfterSeconds }),
   };
 }
 
-/** One delivery's answer: status, JSON body and headers, the same for every trigger. */
-export function renderDelivery(result: DeliveryResult): RenderedAnswer {
-  if ('error' in result) {
-    const e = result.error;
-    return {
-      status: e.status,
-      body: errorBody(e),
-      headers: e.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(e.retryAfterSeconds) },
-      retryable: e.retryable,
-    };
-  }
-  const replayed = result.answers.length > 0 && result.answers.every((a) => 'outcome' in a && a.outcome.replayed);
-  const statuses = result.answers.map(statusOf);
+const retryAfterHeader = (seconds: number | undefined): Record<string, string> =>
+  seconds === undefined ? {} : { 'Retry-After': String(seconds) };
+
+export function errorReply(e: AppError): Reply {
+  return {
+    status: e.status,
+    body: errorBody(e),
+    headers: retryAfterHeader(e.retryAfterSeconds),
+    retryable: e.retryable,
+  };
+}
+
+/**
+ * A batch is 200 when at least one element was executed; when every element was refused as invalid it is 400.
+ * Either way each element is answered in its place.
+ */
+function batchStatus(results: readonly OperationResult[]): number {
+  const invalidOnly = results.every((r) => 'error' in r && r.error.status === 400);
+  return invalidOnly ? 400 : 200;
+}
+
+export function renderDelivery(result: DeliveryResult): Reply {
+  if ('error' in result) return errorReply(result.error);
+  const replayed = result.results.length > 0 && result.results.every((r) => 'executed' in r && r.executed.replayed);
+  const statuses = result.results.map(statusOf);
   const retryable = statuses.some((s) => s.retryable);
   const headers: Record<string, string> = replayed ? { 'Idempotent-Replayed': 'true' } : {};
   if (result.batch) {
-    return { status: 200, body: result.answers.map((a) => operationBody(a, true)), headers, retryable };
+    return {
+      status: batchStatus(result.results),
+      body: result.results.map((r) => resultBody(r, true)),
+      headers,
+      retryable,
+    };
   }
-  const [only] = result.answers;
+  const [only] = result.results;
   const [s] = statuses;
   if (!only || !s) return { status: 200, body: [], headers, retryable };
-  if (s.retryAfter !== undefined && s.status !== 200) headers['Retry-After'] = String(s.retryAfter);
-  return { status: s.status, body: operationBody(only, false), headers, retryable };
+  if (s.status !== 200) Object.assign(headers, retryAfterHeader(s.retryAfter));
+  return { status: s.status, body: resultBody(only, false), headers, retryable };
 }

@@ -1,4 +1,6 @@
 /** Typed configuration, read once per instance from the environment; every problem names its variable. */
+import { fractionDigits } from './json.js';
+import { quote } from './redact.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type StoreSetting = { kind: 'memory' } | { kind: 'redis'; url: string };
@@ -32,6 +34,13 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 export const DEFAULT_ENDPOINT = 'https://resellertrade.aliyuncs.com';
 
+/**
+ * The longest timeout of any function `s.yaml` deploys (the timer's). A record must outlive every delivery that
+ * may still be running, so a shorter IDEMPOTENCY_TTL_SECONDS is refused at cold start (test/unit/s-yaml.test.ts
+ * keeps s.yaml within it).
+ */
+export const LONGEST_FUNCTION_TIMEOUT_SECONDS = 900;
+
 /** True inside Function Compute itself (FC sets these for every instance; the local stack does not). */
 export function isDeployed(env: Env): boolean {
   return Boolean(env['FC_FUNCTION_NAME'] && env['FC_REGION']);
@@ -48,15 +57,21 @@ export function loadConfig(env: Env): Config {
     if (raw === undefined) return fallback;
     const n = Number(raw);
     if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < min || n > max) {
-      problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+      problems.push(`${name} must be a whole number from ${min} to ${max} (got "${quote(raw)}")`);
       return fallback;
     }
     return n;
   };
 
   const sellerId = text('SELLER_ID');
-  if (sellerId !== undefined && !/^[0-9]{1,20}$/.test(sellerId))
-    problems.push(`SELLER_ID must be 1-20 decimal digits (got "${sellerId}")`);
+  if (
+    sellerId !== undefined &&
+    (!/^[1-9][0-9]{0,18}$/.test(sellerId) || (sellerId.length === 19 && sellerId > '9223372036854775807'))
+  ) {
+    problems.push(
+      `SELLER_ID must be digits without leading zeros, from 1 to 9223372036854775807 (got "${quote(sellerId)}")`,
+    );
+  }
   const fromApp = text('FROM_APP');
   if (fromApp !== undefined && fromApp.length > 64) problems.push('FROM_APP must be at most 64 characters');
 
@@ -66,7 +81,7 @@ export function loadConfig(env: Env): Config {
     try {
       endpoint = new URL(/^https?:\/\//.test(rawEndpoint) ? rawEndpoint : `https://${rawEndpoint}`);
     } catch {
-      problems.push(`RESELLERTRADE_ENDPOINT must be a URL such as ${DEFAULT_ENDPOINT} (got "${rawEndpoint}")`);
+      problems.push(`RESELLERTRADE_ENDPOINT must be a URL such as ${DEFAULT_ENDPOINT} (got "${quote(rawEndpoint)}")`);
     }
   }
 
@@ -82,7 +97,8 @@ export function loadConfig(env: Env): Config {
     store = { kind: 'redis', url: rawStore };
   } else {
     problems.push(
-      `IDEMPOTENCY_STORE must be "memory" or a redis:// URL (got "${rawStore.replace(/\/\/[^@]*@/, '//***@')}")`,
+      // Never quoted: whatever its shape, the value may hold a password.
+      'IDEMPOTENCY_STORE must be "memory" or a redis:// or rediss:// URL (the value given is not quoted: it may hold a password)',
     );
   }
 
@@ -90,23 +106,25 @@ export function loadConfig(env: Env): Config {
   let maxCouponAmount = 10000;
   if (rawAmount !== undefined) {
     const n = Number(rawAmount);
-    if (!Number.isFinite(n) || n <= 0)
-      problems.push(`MAX_COUPON_AMOUNT must be a number greater than 0 (got "${rawAmount}")`);
-    else maxCouponAmount = n;
+    if (!Number.isFinite(n) || n <= 0 || n > 1e12 || fractionDigits(rawAmount) > 2) {
+      problems.push(
+        `MAX_COUPON_AMOUNT must be a number from 0.01 to 1e12 with at most 2 decimals (got "${quote(rawAmount)}")`,
+      );
+    } else maxCouponAmount = n;
   }
 
   const rawLevel = text('LOG_LEVEL')?.toLowerCase() ?? 'info';
   const logLevel = (['debug', 'info', 'warn', 'error'] as const).find((l) => l === rawLevel);
-  if (logLevel === undefined) problems.push(`LOG_LEVEL must be debug, info, warn or error (got "${rawLevel}")`);
+  if (logLevel === undefined) problems.push(`LOG_LEVEL must be debug, info, warn or error (got "${quote(rawLevel)}")`);
 
   const rawDry = text('DRY_RUN')?.toLowerCase();
   if (rawDry !== undefined && !['true', 'false', '1', '0'].includes(rawDry))
-    problems.push(`DRY_RUN must be true or false (got "${rawDry}")`);
+    problems.push(`DRY_RUN must be true or false (got "${quote(rawDry)}")`);
 
   const config: Config = {
     endpoint,
     store,
-    idempotencyTtlSeconds: int('IDEMPOTENCY_TTL_SECONDS', 604800, 1, 31_536_000),
+    idempotencyTtlSeconds: int('IDEMPOTENCY_TTL_SECONDS', 604800, LONGEST_FUNCTION_TIMEOUT_SECONDS, 31_536_000),
     maxCouponAmount,
     maxRecipients: int('MAX_RECIPIENTS', 10000, 1, 100_000),
     chunkSize: int('CHUNK_SIZE', 50, 1, 1000),

@@ -1,54 +1,79 @@
 import { credentialSource } from './credentials.js';
 import { AppError } from './errors.js';
-import { invocationOf, type InvocationContext } from './invocation.js';
+import type { FcContext } from './fc.js';
+import { refOf, type Operation } from './operation.js';
+import {
+  expectStage,
+  type DeliveryResult,
+  type Invocation,
+  type OperationResult,
+  type PipelineEvent,
+} from './pipeline.js';
 import { DEFAULT_RETRY_POLICY } from './resellertrade/retry.js';
 import { executeOperation } from './send/execute.js';
-import type { DeliveryResult, OperationAnswer } from './triggers/delivery.js';
+import type { DeliveryLabel } from './triggers/delivery.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+async function runOne(
+  operation: Operation,
+  invocation: Invocation,
+  label: DeliveryLabel,
+  context: FcContext,
+): Promise<OperationResult> {
+  const { runtime } = invocation;
+  const ref = refOf(operation);
+  try {
+    const credentials = credentialSource(context, runtime.env);
+    if (!runtime.config.dryRun) credentials();
+    const executed = await executeOperation(operation, {
+      config: runtime.config,
+      store: runtime.store,
+      client: runtime.client,
+      limiter: runtime.limiter,
+      policy: { ...DEFAULT_RETRY_POLICY, maxAttempts: runtime.config.upstreamMaxAttempts },
+      credentials,
+      timeoutMs: runtime.config.upstreamTimeoutMs,
+      deadline: invocation.deadline,
+      logger: invocation.logger.child(label),
+      now: Date.now,
+      sleep,
+      random: Math.random,
+    });
+    return { ref, executed };
+  } catch (err) {
+    // executeOperation answers for everything it may have sent; what reaches here was refused before sending.
+    const error =
+      err instanceof AppError
+        ? err
+        : new AppError(500, 'InternalError', 'An internal error stopped this operation before anything was sent.', {
+            requestId: operation.requestId,
+          });
+    const fields = { RequestId: operation.requestId, Code: error.code, status: error.status, Message: error.message };
+    if (err instanceof AppError) invocation.logger.warn('operation not executed', fields);
+    else
+      invocation.logger.error('operation not executed', {
+        ...fields,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    return { ref, error };
+  }
+}
+
 /** The handler every function shares: executes each valid operation of each delivery, in order. */
-export async function sendDeliveries(_event: Buffer, context: InvocationContext): Promise<DeliveryResult[]> {
-  const inv = invocationOf(context);
-  const { runtime } = inv;
-  const credentials = credentialSource(context, runtime.env);
+export async function sendDeliveries(event: PipelineEvent, context: FcContext): Promise<DeliveryResult[]> {
+  const { invocation, deliveries } = expectStage(event, 'validated');
   const results: DeliveryResult[] = [];
-  for (const item of inv.decoded) {
-    if ('error' in item) {
-      results.push({ error: item.error });
+  for (const delivery of deliveries) {
+    if ('error' in delivery) {
+      results.push({ error: delivery.error });
       continue;
     }
-    const answers: OperationAnswer[] = [];
-    for (const operation of item.decoded.operations) {
-      try {
-        if (!runtime.config.dryRun) credentials();
-        const outcome = await executeOperation(operation, {
-          config: runtime.config,
-          store: runtime.store,
-          client: runtime.client,
-          limiter: runtime.limiter,
-          policy: { ...DEFAULT_RETRY_POLICY, maxAttempts: runtime.config.upstreamMaxAttempts },
-          credentials,
-          timeoutMs: runtime.config.upstreamTimeoutMs,
-          deadline: inv.deadline,
-          logger: inv.logger.child(item.delivery.label),
-          now: Date.now,
-          sleep,
-          random: Math.random,
-        });
-        answers.push({ operation, outcome });
-      } catch (err) {
-        if (!(err instanceof AppError)) throw err;
-        inv.logger.warn('operation not executed', {
-          RequestId: operation.requestId,
-          Code: err.code,
-          status: err.status,
-          Message: err.message,
-        });
-        answers.push({ operation, error: err });
-      }
+    const answers: OperationResult[] = [];
+    for (const item of delivery.items) {
+      answers.push('error' in item ? item : await runOne(item.operation, invocation, delivery.label, context));
     }
-    results.push({ batch: item.decoded.batch, answers });
+    results.push({ batch: delivery.batch, results: answers });
   }
   return results;
 }

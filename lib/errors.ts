@@ -10,6 +10,7 @@ export interface AppErrorOptions {
   retryable?: boolean;
   retryAfterSeconds?: number;
   requestId?: string;
+  cause?: unknown;
 }
 
 export class AppError extends Error {
@@ -24,7 +25,7 @@ export class AppError extends Error {
     message: string,
     options: AppErrorOptions = {},
   ) {
-    super(message);
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
     this.errors = options.errors;
     this.retryable = options.retryable ?? false;
@@ -41,16 +42,5 @@ export const invalidRequest = (errors: FieldError[], requestId?: string): AppErr
     {
       errors,
       ...(requestId === undefined ? {} : { requestId }),
-    },
-  );
-
-export const storeUnavailable = (detail: string): AppError =>
-  new AppError(
-    503,
-    'IdempotencyStoreUnavailable',
-    `The idempotency store cannot be used (${detail}); nothing was sent. Retry later with the same RequestId.`,
-    {
-      retryable: true,
-      retryAfterSeconds: 5,
     },
   );

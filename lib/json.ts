@@ -1,28 +1,64 @@
 import { randomBytes } from 'node:crypto';
 import { isSafeNumber, LosslessNumber, parse } from 'lossless-json';
 
-/** A JSON number that `JSON.parse` would have changed (an integer above 2^53-1, or too many digits). */
-export class InexactNumber {
-  constructor(readonly text: string) {}
+/**
+ * A JSON number that cannot be taken as it stands: `precision` when `JSON.parse` would change it (an integer
+ * above 2^53-1, too many digits), `decimals` when its decimal value has more than two fractional digits
+ * (judged from the text: `8.88`, `100.0` and `1e2` have at most two; `1e-10` and `0.30000000000000004` do not).
+ */
+export class UnreadableNumber {
+  constructor(
+    readonly text: string,
+    readonly reason: 'precision' | 'decimals',
+  ) {}
 }
 
 export class JsonSyntaxError extends Error {}
 
+const NUMBER = /^-?(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
+
+/** How many fractional digits the decimal value written as `text` has, trailing zeros aside. */
+export function fractionDigits(text: string): number {
+  const m = NUMBER.exec(text);
+  if (!m) return Infinity;
+  const fraction = (m[2] ?? '').replace(/0+$/, '');
+  const exponent = Number(m[3] ?? '0');
+  if (fraction === '' && exponent >= 0) return 0;
+  return Math.max(0, fraction.length - exponent);
+}
+
+const reviveNumber = (text: string): number | UnreadableNumber => {
+  if (!isSafeNumber(text)) return new UnreadableNumber(text, 'precision');
+  if (fractionDigits(text) > 2) return new UnreadableNumber(text, 'decimals');
+  return Number(text);
+};
+
 /**
- * Parses JSON without ever rounding a number: safe numbers become JS numbers, others stay as their text so
- * validation can name them. Duplicate keys with different values are rejected instead of last-one-wins.
+ * Parses JSON without ever rounding a number: numbers that read exactly (with at most two decimals) become JS
+ * numbers, others stay as their text so validation can name them. Duplicate keys are rejected.
  */
 export function parseJsonExact(text: string): unknown {
   try {
-    return parse(text, null, (value) => (isSafeNumber(value) ? Number(value) : new InexactNumber(value)));
+    return parse(text, null, reviveNumber);
   } catch (err) {
     throw new JsonSyntaxError(err instanceof Error ? err.message : 'invalid JSON');
   }
 }
 
-/** A number to write into JSON exactly as these digits, whatever their size. */
-export function rawNumber(digits: string): LosslessNumber {
-  return new LosslessNumber(digits);
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Bytes to text, refusing invalid UTF-8 instead of replacing it with U+FFFD. Undefined when invalid. */
+export function decodeUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A number to write into JSON exactly as this text, whatever its size. */
+export function rawNumber(text: string): LosslessNumber {
+  return new LosslessNumber(text);
 }
 
 /*

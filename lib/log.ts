@@ -20,6 +20,34 @@ function redactInto(target: LogFields, fields: LogFields): LogFields {
 
 export type LineWriter = (line: string) => void;
 
+/** No log line is longer than this (CONTRACT §7): SLS and most shippers cut or drop longer ones. */
+export const MAX_LINE_BYTES = 8192;
+const MAX_FIELD_CHARS = 512;
+
+/** Long strings cut and long lists shortened, field by field, so the line still says what happened. */
+function shorten(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return value.length > MAX_FIELD_CHARS ? `${value.slice(0, MAX_FIELD_CHARS)}…` : value;
+  if (depth > 3 || value === null || typeof value !== 'object') return depth > 3 ? '[…]' : value;
+  if (Array.isArray(value)) {
+    const head = value.slice(0, 20).map((v) => shorten(v, depth + 1));
+    return value.length > 20 ? [...head, `… ${value.length - 20} more`] : head;
+  }
+  const out: LogFields = {};
+  for (const [k, v] of Object.entries(value)) out[k] = shorten(v, depth + 1);
+  return out;
+}
+
+/** The record as one line of at most MAX_LINE_BYTES: shortened field by field first, then reduced to its core. */
+function toLine(record: LogFields): string {
+  const line = JSON.stringify(record);
+  if (Buffer.byteLength(line) <= MAX_LINE_BYTES) return line;
+  const short = JSON.stringify({ ...(shorten(record) as LogFields), truncated: true });
+  if (Buffer.byteLength(short) <= MAX_LINE_BYTES) return short;
+  const core: LogFields = { truncated: true };
+  for (const k of ['time', 'level', 'msg', 'requestId', 'RequestId', 'trigger']) core[k] = shorten(record[k]);
+  return JSON.stringify(core);
+}
+
 const stdoutWriter: LineWriter = (line) => {
   process.stdout.write(`${line}\n`);
 };
@@ -35,7 +63,7 @@ export function createLogger(level: LogLevel, bound: LogFields = {}, write: Line
     const record: LogFields = { time: new Date().toISOString(), level: lvl, msg, ...bound };
     if (fields) redactInto(record, fields);
     try {
-      write(JSON.stringify(record));
+      write(toLine(record));
     } catch {
       write(JSON.stringify({ time: record['time'], level: lvl, msg, logError: 'fields could not be serialised' }));
     }

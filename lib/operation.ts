@@ -2,15 +2,23 @@
 
 export type JsonKind = 'number' | 'string';
 
-/** An id kept as the caller's digits, with the JSON type it came in, so it can be answered in kind. */
+/** An id as canonical digits (no leading zeros), with the JSON type the caller used, so it is answered in kind. */
 export interface ExactId {
   digits: string;
+  kind: JsonKind;
+}
+
+/** A coupon id exactly as the upstream wrote it: opaque text, answered with the JSON type it came in. */
+export interface CouponId {
+  text: string;
   kind: JsonKind;
 }
 
 export interface Recipient {
   uid: ExactId;
   amount: number;
+  /** The amount in plain decimal form (`8.88`, `100`), as it is sent upstream. */
+  amountText: string;
 }
 
 export type AnswerForm = 'flat' | 'envelope';
@@ -26,24 +34,22 @@ export interface Operation {
   form: AnswerForm;
 }
 
+/** What an answer about an operation names it by, even when the request was too broken to become one. */
+export interface OperationRef {
+  form: AnswerForm;
+  requestId?: string;
+  fromApp?: string;
+}
+
 export type RecipientStatus = 'SENT' | 'FAILED' | 'UNKNOWN' | 'DRY_RUN';
 
 export interface RecipientResult {
   status: RecipientStatus;
-  youhuiId?: ExactId;
+  youhuiId?: CouponId;
   code?: string;
   message?: string;
   /** FAILED but provably never issued and still owed: delivering the same operation again sends it. */
   retryable?: boolean;
 }
 
-/** Same number whatever leading zeros the caller wrote, for equality only; the caller's digits are what is sent. */
-export function canonicalDigits(id: ExactId): string {
-  return id.digits.replace(/^0+(?=\d)/, '');
-}
-
-/** `1918000000883` → `1918******883`, as the SendCoupon documentation prints uids. */
-export function maskUid(digits: string): string {
-  if (digits.length <= 7) return '*'.repeat(digits.length);
-  return `${digits.slice(0, 4)}${'*'.repeat(digits.length - 7)}${digits.slice(-3)}`;
-}
+export const refOf = (op: Operation): OperationRef => ({ form: op.form, requestId: op.requestId, fromApp: op.fromApp });

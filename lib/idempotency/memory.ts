@@ -1,4 +1,4 @@
-import type { ChunkRecord, ClaimRequest, IdempotencyRecord, IdempotencyStore } from './types.js';
+import type { ChunkRecord, ClaimRequest, IdempotencyRecord, IdempotencyStore, LeaseRenewal } from './types.js';
 
 interface Entry {
   record: IdempotencyRecord;
@@ -22,6 +22,13 @@ export function createMemoryStore(now: () => number = Date.now): IdempotencyStor
     const t = now();
     for (const [key, entry] of entries) if (entry.expiresAt <= t) entries.delete(key);
   };
+  const keep = (entry: Entry, ms: number) => {
+    entry.expiresAt = Math.max(entry.expiresAt, now() + ms);
+  };
+  const held = (key: string, owner: string): Entry | undefined => {
+    const entry = live(key);
+    return entry && entry.record.owner === owner && entry.record.status === 'IN_PROGRESS' ? entry : undefined;
+  };
   // Chunk records are replaced, never mutated, so a shallow copy of the map is a full snapshot.
   const copy = (r: IdempotencyRecord): IdempotencyRecord => ({ ...r, chunks: { ...r.chunks } });
 
@@ -38,26 +45,29 @@ export function createMemoryStore(now: () => number = Date.now): IdempotencyStor
           chunkSize: req.chunkSize,
           chunks: {},
         };
-        entries.set(key, { record, expiresAt: req.now + req.ttlMs });
+        entries.set(key, { record, expiresAt: now() + req.keepForMs });
         return { acquired: true, record: copy(record) };
       }
       const r = entry.record;
       if (r.status === 'IN_PROGRESS' && r.hash === req.hash && r.leaseUntil <= req.now) {
         r.owner = req.owner;
         r.leaseUntil = req.leaseUntil;
+        keep(entry, req.keepForMs);
         return { acquired: true, record: copy(r) };
       }
       return { acquired: false, record: copy(r) };
     },
-    async putChunk(key, owner, chunk, record: ChunkRecord) {
-      const entry = live(key);
-      if (!entry || entry.record.owner !== owner || entry.record.status !== 'IN_PROGRESS') return false;
+    async putChunk(key, owner, chunk, record: ChunkRecord, renewal: LeaseRenewal) {
+      const entry = held(key, owner);
+      if (!entry) return false;
       entry.record.chunks[chunk] = { ...record };
+      entry.record.leaseUntil = Math.max(entry.record.leaseUntil, renewal.leaseUntil);
+      keep(entry, renewal.keepForMs);
       return true;
     },
     async finish(key, owner, completed, ttlMs) {
-      const entry = live(key);
-      if (!entry || entry.record.owner !== owner || entry.record.status !== 'IN_PROGRESS') return false;
+      const entry = held(key, owner);
+      if (!entry) return false;
       if (completed) {
         entry.record.status = 'COMPLETED';
         entry.expiresAt = now() + ttlMs;
@@ -65,19 +75,26 @@ export function createMemoryStore(now: () => number = Date.now): IdempotencyStor
       entry.record.leaseUntil = 0;
       return true;
     },
+    async get(key) {
+      const entry = live(key);
+      return entry ? copy(entry.record) : undefined;
+    },
     async close() {
       entries.clear();
     },
   };
 }
 
-let shared: IdempotencyStore | undefined;
+const SHARED = Symbol.for('coupon-sender.process-memory-store');
+type WithSharedStore = typeof globalThis & { [SHARED]?: IdempotencyStore };
 
 /**
- * The one memory store of this process, so that functions loaded side by side (the local stack) see each
- * other's operations as a deployed shared store would make them.
+ * The one memory store of this process, whatever loads it: functions loaded side by side (the local stack, from
+ * sources or from separately bundled `dist/` files) see each other's operations as a shared store makes them.
+ * A global symbol, not a module variable, since each bundle has its own copy of this module.
  */
 export function processMemoryStore(): IdempotencyStore {
-  shared ??= createMemoryStore();
-  return shared;
+  const g = globalThis as WithSharedStore;
+  g[SHARED] ??= createMemoryStore();
+  return g[SHARED];
 }

@@ -5,15 +5,21 @@ import {
   type ClaimRequest,
   type IdempotencyRecord,
   type IdempotencyStore,
+  type LeaseRenewal,
   type RecordStatus,
 } from './types.js';
 
 /*
- * One Redis hash per operation: status, hash, owner, leaseUntil, and one field `c:<n>` per chunk. Each
- * primitive is a single Lua script, so a claim is one atomic step (never check-then-insert) and only the
- * current owner's writes land.
+ * One Redis hash per operation: status, hash, owner, leaseUntil, chunkSize, and one field `c:<n>` per chunk.
+ * Each primitive is a single Lua script, so a claim is one atomic step (never check-then-insert), only the
+ * current owner's writes land, and every write keeps the record alive at least as long as its lease.
  */
-const CLAIM = `
+const KEEP = `
+local function keep(ms)
+  if redis.call('PTTL', KEYS[1]) < tonumber(ms) then redis.call('PEXPIRE', KEYS[1], ms) end
+end`;
+
+const CLAIM = `${KEEP}
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('HSET', KEYS[1], 'status', 'IN_PROGRESS', 'hash', ARGV[1], 'owner', ARGV[2], 'leaseUntil', ARGV[3], 'chunkSize', ARGV[6])
   redis.call('PEXPIRE', KEYS[1], ARGV[5])
@@ -22,14 +28,17 @@ end
 local f = redis.call('HMGET', KEYS[1], 'status', 'hash', 'leaseUntil')
 if f[1] == 'IN_PROGRESS' and f[2] == ARGV[1] and tonumber(f[3]) <= tonumber(ARGV[4]) then
   redis.call('HSET', KEYS[1], 'owner', ARGV[2], 'leaseUntil', ARGV[3])
+  keep(ARGV[5])
   return {1, redis.call('HGETALL', KEYS[1])}
 end
 return {0, redis.call('HGETALL', KEYS[1])}`;
 
-const PUT_CHUNK = `
-local f = redis.call('HMGET', KEYS[1], 'owner', 'status')
+const PUT_CHUNK = `${KEEP}
+local f = redis.call('HMGET', KEYS[1], 'owner', 'status', 'leaseUntil')
 if f[1] ~= ARGV[1] or f[2] ~= 'IN_PROGRESS' then return 0 end
 redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+if tonumber(f[3]) < tonumber(ARGV[4]) then redis.call('HSET', KEYS[1], 'leaseUntil', ARGV[4]) end
+keep(ARGV[5])
 return 1`;
 
 const FINISH = `
@@ -50,10 +59,17 @@ interface Scripted extends RedisClient {
     owner: string,
     leaseUntil: string,
     now: string,
-    ttl: string,
+    keepForMs: string,
     chunkSize: string,
   ): Promise<[number, string[]]>;
-  couponPutChunk(key: string, owner: string, field: string, value: string): Promise<number>;
+  couponPutChunk(
+    key: string,
+    owner: string,
+    field: string,
+    value: string,
+    leaseUntil: string,
+    keepForMs: string,
+  ): Promise<number>;
   couponFinish(key: string, owner: string, completed: string, ttl: string): Promise<number>;
 }
 
@@ -118,21 +134,29 @@ export async function createRedisStore(
           r.owner,
           String(r.leaseUntil),
           String(r.now),
-          String(r.ttlMs),
+          String(r.keepForMs),
           String(r.chunkSize),
         );
         return { acquired: acquired === 1, record: toRecord(flat) };
       }),
-    putChunk: (key, owner, chunk, record) =>
-      guarded(
-        'write',
-        async () => (await client.couponPutChunk(prefix + key, owner, `c:${chunk}`, JSON.stringify(record))) === 1,
-      ),
+    putChunk: (key, owner, chunk, record, renewal: LeaseRenewal) =>
+      guarded('write', async () => {
+        const lease = String(renewal.leaseUntil);
+        const keep = String(renewal.keepForMs);
+        return (
+          (await client.couponPutChunk(prefix + key, owner, `c:${chunk}`, JSON.stringify(record), lease, keep)) === 1
+        );
+      }),
     finish: (key, owner, completed, ttlMs) =>
       guarded(
         'write',
         async () => (await client.couponFinish(prefix + key, owner, completed ? '1' : '0', String(ttlMs))) === 1,
       ),
+    get: (key) =>
+      guarded('read', async () => {
+        const flat = await client.hgetall(prefix + key);
+        return Object.keys(flat).length === 0 ? undefined : toRecord(Object.entries(flat).flat());
+      }),
     async close() {
       client.disconnect();
     },

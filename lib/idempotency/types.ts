@@ -1,16 +1,23 @@
+import type { CouponId } from '../operation.js';
+
 /**
  * What a store keeps per operation. The answer is not stored: it is derived from the chunk records, which are
  * the durable truth of what was sent, so a replay can never disagree with the ledger of sends.
  */
 export type ChunkState = 'SENDING' | 'SENT' | 'FAILED' | 'UNKNOWN' | 'PENDING';
 
+/** One recipient of a SENT chunk that the upstream's answer named, with its coupon id when it gave one. */
+export interface Confirmation {
+  youhuiId?: CouponId;
+}
+
 export interface ChunkRecord {
   state: ChunkState;
   upstreamRequestId: string;
   code?: string;
   message?: string;
-  /** For SENT: per recipient of the chunk, the coupon id, "" when the answer named none, null when unconfirmed. */
-  youhuiIds?: Array<string | null>;
+  /** For SENT: per recipient of the chunk, its confirmation, or null when the answer did not name it. */
+  confirmed?: Array<Confirmation | null>;
   at: number;
 }
 
@@ -32,18 +39,27 @@ export interface ClaimRequest {
   owner: string;
   leaseUntil: number;
   now: number;
-  ttlMs: number;
+  /** The record must live at least this much longer (never less than the lease plus its margin). */
+  keepForMs: number;
+}
+
+/** A write by the owner also moves its lease forward (never back) and keeps the record at least this long. */
+export interface LeaseRenewal {
+  leaseUntil: number;
+  keepForMs: number;
 }
 
 /**
- * The primitives a store implements; every rule about them lives in core.ts. Each call is one atomic step:
- * `claim` creates the record, or takes over an IN_PROGRESS one with the same hash whose lease has run out;
- * `putChunk` and `finish` act only while `owner` still holds the record.
+ * The primitives a store implements; every rule about them lives in claim.ts and operation-claim.ts. Each call
+ * is one atomic step: `claim` creates the record, or takes over an IN_PROGRESS one with the same hash whose
+ * lease has run out; `putChunk` and `finish` act only while `owner` still holds the record.
  */
 export interface IdempotencyStore {
   claim(key: string, request: ClaimRequest): Promise<{ acquired: boolean; record: IdempotencyRecord }>;
-  putChunk(key: string, owner: string, chunk: number, record: ChunkRecord): Promise<boolean>;
+  putChunk(key: string, owner: string, chunk: number, record: ChunkRecord, renewal: LeaseRenewal): Promise<boolean>;
+  /** Completed: the record is kept `ttlMs` from now. Released: the lease ends at once, for the next delivery. */
   finish(key: string, owner: string, completed: boolean, ttlMs: number): Promise<boolean>;
+  get(key: string): Promise<IdempotencyRecord | undefined>;
   close(): Promise<void>;
 }
 

@@ -1,38 +1,34 @@
 import type { MiddlewareObj } from '@middy/core';
-import { invocationOf, type InvocationContext } from '../invocation.js';
+import type { FcContext } from '../fc.js';
+import { expectBytes, type PipelineEvent, type PipelineInternal } from '../pipeline.js';
+import type { Delivery } from '../triggers/delivery.js';
 import { decodeEvents } from '../triggers/event.js';
 import { parseHttpEvent, routeHttp, toFcHttpResponse } from '../triggers/http.js';
 import { decodeTimer } from '../triggers/timer.js';
 
-type Decoder = MiddlewareObj<Buffer, unknown, Error, InvocationContext>;
+type Decoder = MiddlewareObj<PipelineEvent, unknown, Error, FcContext, PipelineInternal>;
+
+/** A middleware that replaces the raw event bytes with the trigger's deliveries. */
+const decoder = (name: string, decode: (bytes: Buffer) => Delivery[]): Decoder => ({
+  name,
+  before: (request) => {
+    request.event = { stage: 'received', deliveries: decode(expectBytes(request.event)) };
+  },
+});
 
 /** FC HTTP event → the one delivery of a POST /coupons; /healthz answers here without going further. */
 export function httpDecoder(): Decoder {
   return {
     name: 'httpDecoder',
     before: (request) => {
-      const route = routeHttp(parseHttpEvent(request.event));
+      const route = routeHttp(parseHttpEvent(expectBytes(request.event)));
       if (route.kind === 'health') return toFcHttpResponse(200, '{"status":"ok"}', {});
-      invocationOf(request.context).received = [route.delivery];
+      request.event = { stage: 'received', deliveries: [route.delivery] };
       return undefined;
     },
   };
 }
 
-export function eventDecoder(): Decoder {
-  return {
-    name: 'eventDecoder',
-    before: (request) => {
-      invocationOf(request.context).received = decodeEvents(request.event);
-    },
-  };
-}
+export const eventDecoder = (): Decoder => decoder('eventDecoder', decodeEvents);
 
-export function timerDecoder(): Decoder {
-  return {
-    name: 'timerDecoder',
-    before: (request) => {
-      invocationOf(request.context).received = [decodeTimer(request.event)];
-    },
-  };
-}
+export const timerDecoder = (): Decoder => decoder('timerDecoder', (bytes) => [decodeTimer(bytes)]);

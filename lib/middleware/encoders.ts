@@ -1,63 +1,72 @@
 import type { MiddlewareObj } from '@middy/core';
-import { errorBody, renderDelivery } from '../answer.js';
+import { errorReply, renderDelivery, type Reply } from '../answer.js';
 import { AppError } from '../errors.js';
+import type { FcContext } from '../fc.js';
 import { stringifyExact } from '../json.js';
-import type { InvocationContext } from '../invocation.js';
 import type { Logger } from '../log.js';
-import type { DeliveryResult } from '../triggers/delivery.js';
+import type { DeliveryResult, PipelineEvent, PipelineInternal, PipelineRequest } from '../pipeline.js';
 import { toFcHttpResponse } from '../triggers/http.js';
+
+type Encoder = MiddlewareObj<PipelineEvent, unknown, Error, FcContext, PipelineInternal>;
 
 const internal = () =>
   new AppError(
     500,
     'InternalError',
-    'An internal error occurred; nothing more is known to have been sent than the logs show. Quote the request id to support.',
+    'An internal error occurred before anything was sent. Quote the request id to support.',
   );
 
-function loggerOf(context: InvocationContext, fallback: Logger): Logger {
-  return context.invocation?.logger ?? fallback.child({ requestId: context.requestId });
+function loggerOf(request: PipelineRequest, fallback: Logger): Logger {
+  return request.internal.invocation?.logger ?? fallback.child({ requestId: request.context.requestId });
+}
+
+const durationOf = (request: PipelineRequest) => {
+  const started = request.internal.invocation?.startedAt;
+  return started === undefined ? undefined : Date.now() - started;
+};
+
+/** The operation ids and verdicts of a delivery, for the one line that closes each invocation (no uids). */
+function summaryFields(result: DeliveryResult | undefined): Record<string, unknown> {
+  if (!result || 'error' in result) return result ? { Code: result.error.code } : {};
+  const ops = result.results.map((r) =>
+    'error' in r
+      ? { RequestId: r.ref.requestId, Code: r.error.code }
+      : { RequestId: r.executed.operation.requestId, Code: r.executed.verdict.code, replayed: r.executed.replayed },
+  );
+  return ops.length === 1 ? { ...ops[0] } : { operations: ops };
+}
+
+/** An error that escaped everything else: logged by name only, answered as a 500 that hides nothing issued. */
+function replyToError(request: PipelineRequest, base: Logger): Reply {
+  const log = loggerOf(request, base);
+  const error = request.error;
+  if (error instanceof AppError) {
+    log.warn('answered with an error', { status: error.status, Code: error.code, Message: error.message });
+    return errorReply(error);
+  }
+  log.error('unhandled error', { error: error?.message, name: error?.name });
+  return errorReply(internal());
 }
 
 /** Maps results and errors to the FC HTTP response of CONTRACT §4; no stack trace or internal path ever leaves. */
-export function httpAnswer(base: Logger): MiddlewareObj<Buffer, unknown, Error, InvocationContext> {
+export function httpAnswer(base: Logger): Encoder {
   return {
     name: 'httpAnswer',
     after: (request) => {
       const [first] = request.response as DeliveryResult[];
-      const rendered = first ? renderDelivery(first) : renderDelivery({ error: internal() });
-      loggerOf(request.context, base).info('answered', {
-        status: rendered.status,
+      const reply = first ? renderDelivery(first) : errorReply(internal());
+      loggerOf(request, base).info('answered', {
+        status: reply.status,
         ...summaryFields(first),
-        durationMs: request.context.invocation ? Date.now() - request.context.invocation.startedAt : undefined,
+        durationMs: durationOf(request),
       });
-      request.response = toFcHttpResponse(rendered.status, stringifyExact(rendered.body), rendered.headers);
+      request.response = toFcHttpResponse(reply.status, stringifyExact(reply.body), reply.headers);
     },
     onError: (request) => {
-      const log = loggerOf(request.context, base);
-      let error = request.error;
-      if (!(error instanceof AppError)) {
-        log.error('unhandled error', { error: error?.message, name: error?.name });
-        error = internal();
-      } else {
-        log.warn('answered with an error', { status: error.status, Code: error.code, Message: error.message });
-      }
-      const e = error as AppError;
-      const headers: Record<string, string> =
-        e.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(e.retryAfterSeconds) };
-      request.response = toFcHttpResponse(e.status, stringifyExact(errorBody(e)), headers);
+      const reply = replyToError(request, base);
+      request.response = toFcHttpResponse(reply.status, stringifyExact(reply.body), reply.headers);
     },
   };
-}
-
-/** The operation ids and verdicts of a delivery, for the one line that closes each invocation. */
-function summaryFields(result: DeliveryResult | undefined): Record<string, unknown> {
-  if (!result || 'error' in result) return result ? { Code: result.error.code } : {};
-  const ops = result.answers.map((a) => ({
-    RequestId: a.operation.requestId,
-    Code: 'error' in a ? a.error.code : a.outcome.summary.code,
-    replayed: 'outcome' in a && a.outcome.replayed,
-  }));
-  return ops.length === 1 ? { ...ops[0] } : { operations: ops };
 }
 
 export class RetryableDeliveryError extends Error {
@@ -72,42 +81,36 @@ export class RetryableDeliveryError extends Error {
  * platform retry can help and cannot duplicate anything: recipients still owed, another delivery in progress,
  * the store unavailable. Validation failures and business rejections are answered, not thrown.
  */
-export function jsonAnswer(base: Logger): MiddlewareObj<Buffer, unknown, Error, InvocationContext> {
+export function jsonAnswer(base: Logger): Encoder {
   return {
     name: 'jsonAnswer',
     after: (request) => {
       const results = request.response as DeliveryResult[];
-      const rendered = results.map(renderDelivery);
-      const body = rendered.length === 1 ? rendered[0]?.body : rendered.map((r) => r.body);
-      const text = stringifyExact(body);
-      const log = loggerOf(request.context, base);
-      const retryable = rendered.filter((r) => r.retryable);
-      if (retryable.length > 0) {
-        log.warn('delivery not finished: throwing so the platform delivers it again', {
-          statuses: rendered.map((r) => r.status),
-          result: text.slice(0, 2000),
-        });
+      const replies = results.map(renderDelivery);
+      const statuses = replies.map((r) => r.status);
+      const log = loggerOf(request, base);
+      const unfinished = replies.filter((r) => r.retryable).length;
+      if (unfinished > 0) {
+        log.warn('delivery not finished: throwing so the platform delivers it again', { statuses });
         throw new RetryableDeliveryError(
-          `${retryable.length} of ${rendered.length} deliveries are not finished (statuses ${rendered.map((r) => r.status).join(',')}); redelivery continues them without duplicates`,
+          `${unfinished} of ${replies.length} deliveries are not finished (statuses ${statuses.join(',')}); redelivery continues them without duplicates`,
         );
       }
-      log.info('answered', {
-        statuses: rendered.map((r) => r.status),
-        ...(results.length === 1 ? summaryFields(results[0]) : {}),
-        durationMs: request.context.invocation ? Date.now() - request.context.invocation.startedAt : undefined,
-      });
-      request.response = text;
+      const fields = results.length === 1 ? summaryFields(results[0]) : {};
+      log.info('answered', { statuses, ...fields, durationMs: durationOf(request) });
+      request.response = stringifyExact(replies.length === 1 ? replies[0]?.body : replies.map((r) => r.body));
     },
     onError: (request) => {
       const error = request.error;
       if (error instanceof RetryableDeliveryError) return;
-      const log = loggerOf(request.context, base);
       if (error instanceof AppError && !error.retryable && error.status < 500) {
-        log.warn('answered with an error', { status: error.status, Code: error.code, Message: error.message });
-        request.response = stringifyExact(errorBody(error));
+        request.response = stringifyExact(replyToError(request, base).body);
         return;
       }
-      log.error('invocation failed; the platform may deliver it again', { error: error?.message, name: error?.name });
+      loggerOf(request, base).error('invocation failed; the platform may deliver it again', {
+        error: error?.message,
+        name: error?.name,
+      });
       if (!(error instanceof AppError)) request.error = internal();
     },
   };

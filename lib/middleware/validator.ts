@@ -1,33 +1,48 @@
 import type { MiddlewareObj } from '@middy/core';
 import { AppError } from '../errors.js';
-import { invocationOf, type InvocationContext } from '../invocation.js';
-import { decodeSendRequest } from '../request.js';
+import type { FcContext } from '../fc.js';
+import { expectStage, type PipelineEvent, type PipelineInternal, type ValidatedDelivery } from '../pipeline.js';
+import { decodeSendRequest } from '../request/decode.js';
+import { invocationOf } from './fc-invocation.js';
 
 /**
- * Validates every received send request with the precompiled ajv validators plus the configured limits. A
- * bad delivery becomes an answer of its own (all its problems listed); the others go on.
+ * Validates every received send request with the precompiled ajv validators plus the configured limits. A bad
+ * delivery or batch element becomes an answer of its own (all its problems listed); the others go on. Event and
+ * timer refusals are logged as errors: no redelivery can fix them.
  */
-export function sendRequestValidator(): MiddlewareObj<Buffer, unknown, Error, InvocationContext> {
+export function sendRequestValidator(): MiddlewareObj<PipelineEvent, unknown, Error, FcContext, PipelineInternal> {
   return {
     name: 'sendRequestValidator',
     before: (request) => {
-      const inv = invocationOf(request.context);
-      const { config } = inv.runtime;
-      inv.decoded = inv.received.map((delivery) => {
+      const invocation = invocationOf(request);
+      const { config } = invocation.runtime;
+      const log = invocation.logger;
+      const level = invocation.trigger === 'http' ? 'warn' : 'error';
+      const refused = (label: Record<string, string>, err: AppError) =>
+        log[level]('request refused', {
+          ...label,
+          Code: err.code,
+          status: err.status,
+          RequestId: err.requestId,
+          errors: err.errors,
+        });
+      const deliveries = expectStage(request.event, 'received').deliveries.map((delivery): ValidatedDelivery => {
+        const { label } = delivery;
+        if ('refused' in delivery) {
+          refused(label, delivery.refused);
+          return { label, error: delivery.refused };
+        }
         try {
-          return { delivery, decoded: decodeSendRequest(delivery.value, config, delivery.rule) };
+          const decoded = decodeSendRequest(delivery.value, config, delivery.rule);
+          for (const item of decoded.items) if ('error' in item) refused(label, item.error);
+          return { label, ...decoded };
         } catch (err) {
           if (!(err instanceof AppError)) throw err;
-          inv.logger.warn('request rejected', {
-            ...delivery.label,
-            Code: err.code,
-            status: err.status,
-            RequestId: err.requestId,
-            errors: err.errors,
-          });
-          return { delivery, error: err };
+          refused(label, err);
+          return { label, error: err };
         }
       });
+      request.event = { stage: 'validated', invocation, deliveries };
     },
   };
 }

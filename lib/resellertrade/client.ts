@@ -26,7 +26,7 @@ const USER_AGENT = 'coupon-sender (FC nodejs20)';
  * The headers of one signed ResellerTrade RPC call, built as @alicloud/openapi-client 0.4.15 builds them
  * (same signed set, so for the same date and nonce the Authorization is the same byte for byte).
  */
-export function signedHeaders(input: SignInput): Record<string, string> {
+export function signRpcHeaders(input: SignInput): Record<string, string> {
   const headers: Record<string, string> = {
     host: input.host,
     'x-acs-version': API_VERSION,
@@ -51,7 +51,7 @@ export function signedHeaders(input: SignInput): Record<string, string> {
   return { ...headers, authorization };
 }
 
-export interface CallResult {
+export interface UpstreamCall {
   outcome: UpstreamOutcome;
   latencyMs: number;
   raw?: string;
@@ -59,7 +59,7 @@ export interface CallResult {
 
 export interface ResellerTradeClient {
   readonly endpoint: URL;
-  call(action: string, form: string, credentials: Credentials, timeoutMs: number): Promise<CallResult>;
+  call(action: string, form: string, credentials: Credentials, timeoutMs: number): Promise<UpstreamCall>;
 }
 
 export function createResellerTradeClient(
@@ -71,7 +71,7 @@ export function createResellerTradeClient(
   return {
     endpoint,
     async call(action, form, credentials, timeoutMs) {
-      const headers = signedHeaders({
+      const headers = signRpcHeaders({
         action,
         host: url.host,
         body: form,
@@ -95,7 +95,7 @@ export function createResellerTradeClient(
               outcome: {
                 kind: 'rejected',
                 retry: 'connection',
-                terminal: 'refused',
+                blame: 'caller',
                 code: `Upstream.${err.code}`,
                 message: `the request never reached the upstream (${err.message})`,
               },

@@ -23,7 +23,7 @@ export function buildSendCouponForm(
   if (op.operator !== undefined) pairs.push(['Operator', op.operator]);
   recipients.forEach((r, i) => {
     pairs.push([`UserAmountModelList.${i + 1}.Uid`, r.uid.digits]);
-    pairs.push([`UserAmountModelList.${i + 1}.Amount`, String(r.amount)]);
+    pairs.push([`UserAmountModelList.${i + 1}.Amount`, r.amountText]);
   });
   return pairs.map(([k, v]) => `${escape(k)}=${escape(v)}`).join('&');
 }

@@ -1,21 +1,32 @@
-import { InexactNumber, JsonSyntaxError, parseJsonExact } from '../json.js';
+import { JsonSyntaxError, parseJsonExact, UnreadableNumber } from '../json.js';
+import type { CouponId } from '../operation.js';
+import { maskDigitRuns, quote } from '../redact.js';
 
 /** No digit run long enough to lose precision: the built-in parser gives exactly the same values, faster. */
 const LONG_NUMBER = /\d{16}/;
 
 /**
  * What one upstream attempt proved. Everything about retry safety follows from `kind`:
- * - `ok`: the call succeeded; `items` are the per-uid confirmations (absent when the response has no list);
+ * - `ok`: the call acted; `items` are the per-uid confirmations, and a recipient they do not name is not
+ *   confirmed (UNKNOWN), so an answer without a list confirms nobody;
  * - `rejected`: the call was refused and issued nothing; `retry` says whether and how another attempt may help,
- *   `terminal` whether the refusal is about the content (`business`) or about the caller (`refused`);
+ *   `blame` whether the refusal is about the content (`content`: final) or about the caller (`caller`: still owed);
  * - `unknown`: the request may have been executed (timeout, 5xx, broken answer after the request was written).
  */
 export type UpstreamOutcome =
-  | { kind: 'ok'; upstreamRequestId?: string; items?: ConfirmedItem[]; httpStatus: number }
+  | {
+      kind: 'ok';
+      upstreamRequestId?: string;
+      /** The recipients the answer names; only these are confirmed issued. */
+      items?: ConfirmedItem[];
+      /** Set when the answer said Success: false yet named issued coupons: a partial issue. */
+      partial?: { code: string; message: string };
+      httpStatus: number;
+    }
   | {
       kind: 'rejected';
       retry: RetryReason | 'none';
-      terminal: 'business' | 'refused';
+      blame: 'content' | 'caller';
       code: string;
       message: string;
       upstreamRequestId?: string;
@@ -36,15 +47,26 @@ export type RetryReason = 'throttled' | 'nonce' | 'timestamp' | 'token' | 'conne
 
 export interface ConfirmedItem {
   uid: string;
-  youhuiId?: string;
+  youhuiId?: CouponId;
 }
+
+/** A coupon id as the upstream wrote it: a string stays a string, a number keeps every digit. */
+function couponId(v: unknown): CouponId | undefined {
+  if (typeof v === 'string') return { text: v, kind: 'string' };
+  if (typeof v === 'number') return { text: String(v), kind: 'number' };
+  if (v instanceof UnreadableNumber) return { text: v.text, kind: 'number' };
+  return undefined;
+}
+
+/** The longest wait a server hint may impose: one refusal must not freeze a warm instance's later work. */
+export const MAX_SERVER_WAIT_MS = 10_000;
 
 type Json = Record<string, unknown>;
 
 function text(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
   if (typeof v === 'number') return String(v);
-  if (v instanceof InexactNumber) return v.text;
+  if (v instanceof UnreadableNumber) return v.text;
   return undefined;
 }
 
@@ -84,13 +106,20 @@ function isRefusal(code: string, status: number): boolean {
   return status === 401 || status === 403 || REFUSED.some((r) => r.test(code));
 }
 
+/**
+ * The server's wait hint, capped at MAX_SERVER_WAIT_MS: `x-acs-retry-after` is in milliseconds (as Alibaba's
+ * SDKs read it), `Retry-After` in seconds or an HTTP date.
+ */
 function retryAfterMs(headers: Readonly<Record<string, string | undefined>>): number | undefined {
-  const raw = headers['x-acs-retry-after'] ?? headers['retry-after'];
-  if (raw === undefined) return undefined;
+  const cap = (ms: number) => Math.min(MAX_SERVER_WAIT_MS, Math.max(0, Math.round(ms)));
+  const acs = headers['x-acs-retry-after'];
+  if (acs !== undefined && acs.trim() !== '' && Number.isFinite(Number(acs))) return cap(Number(acs));
+  const raw = headers['retry-after'];
+  if (raw === undefined || raw.trim() === '') return undefined;
   const seconds = Number(raw);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
+  if (Number.isFinite(seconds)) return cap(seconds * 1000);
   const at = Date.parse(raw);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+  return Number.isNaN(at) ? undefined : cap(at - Date.now());
 }
 
 function items(body: Json): ConfirmedItem[] | undefined {
@@ -107,7 +136,7 @@ function items(body: Json): ConfirmedItem[] | undefined {
     const uid = text(pick(e, 'Uid', 'uid', 'UserId', 'userId'));
     if (uid === undefined) continue;
     const youhuiId =
-      text(pick(e, 'YouhuiId', 'youhuiId', 'CouponId', 'couponId')) ?? text(pick(body, 'youhuiId', 'YouhuiId'));
+      couponId(pick(e, 'YouhuiId', 'youhuiId', 'CouponId', 'couponId')) ?? couponId(pick(body, 'youhuiId', 'YouhuiId'));
     out.push(youhuiId === undefined ? { uid } : { uid, youhuiId });
   }
   return out;
@@ -133,12 +162,12 @@ export function classifyResponse(
     ...(hostId === undefined ? {} : { hostId }),
   };
   if (body === undefined) {
-    const snippet = rawBody.slice(0, 120).replace(/\s+/g, ' ');
+    const snippet = maskDigitRuns(quote(rawBody.replace(/\s+/g, ' ')));
     if (status >= 400 && status < 500) {
       return {
         kind: 'rejected',
         retry: status === 429 ? 'throttled' : 'none',
-        terminal: 'refused',
+        blame: 'caller',
         code: `Upstream.Http${status}`,
         message: `the upstream answered HTTP ${status} with a body that is not JSON: "${snippet}"`,
         httpStatus: status,
@@ -153,18 +182,26 @@ export function classifyResponse(
   }
 
   const code = text(pick(body, 'Code', 'code')) ?? '';
-  const message = text(pick(body, 'Message', 'message')) ?? '';
+  const message = maskDigitRuns(text(pick(body, 'Message', 'message')) ?? '');
   if (status >= 200 && status < 300) {
     const success = pick(body, 'Success', 'success');
     if (success === true || (success === undefined && (code === '' || /^(success|200|OK)$/i.test(code)))) {
       const confirmed = items(body);
       return { kind: 'ok', ...ids, ...(confirmed === undefined ? {} : { items: confirmed }), httpStatus: status };
     }
-    // Success:false on a 2xx is the API's own verdict on the content: nothing was issued.
+    // Success:false on a 2xx is the API's own verdict on the content: nothing was issued, unless it names coupons.
+    const issued = items(body)?.filter((i) => i.youhuiId !== undefined);
+    if (issued && issued.length > 0) {
+      const partial = {
+        code: code || 'Upstream.Unsuccessful',
+        message: message || 'the upstream answered Success: false',
+      };
+      return { kind: 'ok', ...ids, items: issued, partial, httpStatus: status };
+    }
     return {
       kind: 'rejected',
       retry: retryReasonFor(code) ?? 'none',
-      terminal: 'business',
+      blame: 'content',
       code: code || 'Upstream.Unsuccessful',
       message: message || 'the upstream answered Success: false',
       ...ids,
@@ -185,7 +222,7 @@ export function classifyResponse(
   return {
     kind: 'rejected',
     retry: reason ?? 'none',
-    terminal: isRefusal(code, status) || reason !== undefined ? 'refused' : 'business',
+    blame: isRefusal(code, status) || reason !== undefined ? 'caller' : 'content',
     code: code || `Upstream.Http${status}`,
     message: message || `the upstream answered HTTP ${status}`,
     ...ids,

@@ -27,6 +27,13 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 type Phase = 'start' | 'recover' | 'steady';
 
 const MIN_SAMPLES = 5;
+/**
+ * After this long with no call and no throttle the quota has refilled: the pace learnt is forgotten and calls go
+ * out unpaced again, until the upstream pushes back once more.
+ */
+export const QUIET_RESET_MS = 5000;
+/** The most a server's wait hint may hold everyone back (mapping.ts caps what it reads to the same). */
+const MAX_HINT_MS = 10_000;
 /** The first throttle ends an unpaced start: what was accepted over the last second includes the quota's burst. */
 const START_CUT = 0.5;
 
@@ -39,6 +46,15 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   let phase: Phase = 'start';
   let recoverCeiling = Infinity;
   const accepted: number[] = [];
+  let lastActivity = -Infinity;
+  const forgetIfQuiet = (t: number) => {
+    if (phase === 'start' || t - lastActivity < QUIET_RESET_MS || t - lastCut < QUIET_RESET_MS) return;
+    phase = 'start';
+    rate = options.initialRate;
+    nextSlot = 0;
+    recoverCeiling = Infinity;
+    accepted.length = 0;
+  };
   const clamp = (r: number) => Math.min(options.maxRate, Math.max(options.minRate, r));
 
   const acceptedLastSecond = (t: number): number => {
@@ -51,6 +67,8 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       return rate;
     },
     async acquire(deadline) {
+      forgetIfQuiet(now());
+      lastActivity = Math.max(lastActivity, now());
       // Until the upstream has pushed back once, nothing is paced: a quiet instance adds no delay at all.
       if (phase === 'start') return now() <= deadline ? now() : undefined;
       for (;;) {
@@ -58,6 +76,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
         const slot = Math.max(t, nextSlot);
         if (slot > deadline) return undefined;
         nextSlot = slot + 1000 / rate;
+        lastActivity = Math.max(lastActivity, slot);
         if (slot <= t) return slot;
         await sleep(slot - t);
         // A slot reserved before a cut would fire into the same empty quota: queue again at the new pace.
@@ -66,6 +85,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     },
     onAccepted() {
       const t = now();
+      lastActivity = Math.max(lastActivity, t);
       accepted.push(t);
       acceptedLastSecond(t);
       if (phase === 'recover') {
@@ -91,7 +111,8 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
         rate = clamp(sustained * (phase === 'recover' ? 0.9 : 0.8));
         phase = 'steady';
       }
-      nextSlot = Math.max(nextSlot, t + Math.max(retryAfterMs ?? 0, 1000 / rate));
+      nextSlot = Math.max(nextSlot, t + Math.max(Math.min(retryAfterMs ?? 0, MAX_HINT_MS), 1000 / rate));
+      lastActivity = Math.max(lastActivity, t);
     },
   };
 }

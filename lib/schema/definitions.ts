@@ -6,11 +6,17 @@
  */
 const MAX_SAFE = 9007199254740991;
 
-const id = { $id: 'id', type: ['integer', 'string'], minimum: 1, maximum: MAX_SAFE, pattern: '^[0-9]{1,20}$' };
+// Strings: canonical digits only (no leading zeros, no "0"); the 64-bit Long bound is checked in request/rules.ts.
+const id = { $id: 'id', type: ['integer', 'string'], minimum: 1, maximum: MAX_SAFE, pattern: '^[1-9][0-9]{0,18}$' };
 const amount = { $id: 'amount', type: 'number', exclusiveMinimum: 0 };
 const requestId = { $id: 'requestId', type: 'string', pattern: '^[A-Za-z0-9._:-]{1,64}$' };
-// A pattern rather than min/maxLength: ajv's length check pulls a CommonJS runtime helper into ESM output.
-const text = { $id: 'text', type: 'string', pattern: '^[^\\u0000-\\u001f]{1,64}$' };
+/**
+ * 1-64 characters, none of them a control character (Unicode Cc, which includes U+0085), U+2028/U+2029 or a lone
+ * surrogate (the validators match with the `u` flag, so a surrogate pair is one character and never matches).
+ * A pattern rather than min/maxLength: ajv's length check pulls a CommonJS runtime helper into ESM output.
+ */
+export const TEXT_PATTERN = '^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029\\ud800-\\udfff]{1,64}$';
+const text = { $id: 'text', type: 'string', pattern: TEXT_PATTERN };
 
 const recipients = {
   $id: 'recipients',

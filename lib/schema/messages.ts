@@ -1,6 +1,7 @@
 /** What a caller reads for a type or range failure, by the name of the property that failed. */
-const ID = 'must be a positive integer (at most 2^53-1) or a string of 1-20 decimal digits';
-const TEXT = 'must be a string of 1-64 characters without control characters';
+const ID =
+  'must be a positive integer (at most 2^53-1) or a string of digits without leading zeros, from 1 to 9223372036854775807';
+const TEXT = 'must be a string of 1-64 characters without control characters, U+2028/U+2029 or lone surrogates';
 
 const byProperty: Record<string, string> = {
   SellerId: ID,

@@ -26,7 +26,7 @@ type Rejected = Extract<UpstreamOutcome, { kind: 'rejected' }>;
 export const deadlineOutcome = (attempts: number): Rejected => ({
   kind: 'rejected',
   retry: 'none',
-  terminal: 'refused',
+  blame: 'caller',
   code: attempts === 0 ? 'NotAttempted' : 'DeadlineExceeded',
   message:
     attempts === 0
@@ -46,16 +46,21 @@ export async function reserveSlot(
  * proves nothing ran, so that a crash during a backoff leaves the chunk sendable instead of UNKNOWN.
  */
 export interface ChunkJournal {
-  /** False when the store could not record it: then the attempt must not happen. */
-  sending(): Promise<boolean>;
-  pending(outcome: Extract<UpstreamOutcome, { kind: 'rejected' }>): Promise<void>;
+  /** Announces an attempt expected to take up to `callMs`; false when the store could not record it: then no attempt. */
+  sending(callMs: number): Promise<boolean>;
+  /** The chunk is owed again and will wait up to `waitMs` before its next attempt. */
+  pending(outcome: Rejected, waitMs: number): Promise<void>;
 }
 
 export type ChunkSendResult = { outcome: UpstreamOutcome; attempts: number } | { unrecorded: true; attempts: number };
 
+const timeLeft = (ctx: Pick<ChunkSendContext, 'timeoutMs' | 'deadline' | 'now'>) =>
+  Math.min(ctx.timeoutMs, ctx.deadline - ctx.now());
+
 /**
- * Sends one chunk's form, retrying only what the retry policy allows. The first slot is reserved by the
- * caller; each retry reserves its own.
+ * Sends one chunk's form, retrying only what the retry policy allows. The first slot is reserved by the caller;
+ * each retry reserves its own. Time left is checked again after every await before a call: a call that could
+ * not finish before the deadline is never started, and the chunk is written back as owed.
  */
 export async function sendChunk(
   ctx: ChunkSendContext,
@@ -66,15 +71,20 @@ export async function sendChunk(
 ): Promise<ChunkSendResult> {
   let slot: number | undefined = firstSlot;
   for (let attempt = 1; ; attempt++) {
-    if (!(await journal.sending())) return { unrecorded: true, attempts: attempt - 1 };
-    const timeoutMs = Math.min(ctx.timeoutMs, ctx.deadline - ctx.now());
+    if (!(await journal.sending(timeLeft(ctx)))) return { unrecorded: true, attempts: attempt - 1 };
+    const timeoutMs = timeLeft(ctx);
+    if (timeoutMs < Math.min(ctx.timeoutMs, MIN_ATTEMPT_MS)) {
+      const late = deadlineOutcome(attempt - 1);
+      await journal.pending(late, 0);
+      return { outcome: late, attempts: attempt - 1 };
+    }
     const { outcome, latencyMs } = await ctx.client.call('SendCoupon', form, ctx.credentials(), timeoutMs);
     const logFields = {
       ...fields,
       attempt,
       latencyMs: Math.round(latencyMs),
       outcome: outcome.kind,
-      Code: outcome.kind === 'ok' ? 'success' : outcome.code,
+      Code: outcome.kind === 'ok' ? (outcome.partial?.code ?? 'success') : outcome.code,
       upstreamResponseRequestId: outcome.upstreamRequestId,
     };
     if (outcome.kind === 'ok') {
@@ -91,9 +101,10 @@ export async function sendChunk(
       retryInMs: delay,
     });
     if (delay === undefined || outcome.kind !== 'rejected') return { outcome, attempts: attempt };
-    await journal.pending(outcome);
-    if (ctx.now() + delay + MIN_ATTEMPT_MS > ctx.deadline)
+    await journal.pending(outcome, delay + ctx.timeoutMs);
+    if (ctx.now() + delay + MIN_ATTEMPT_MS > ctx.deadline) {
       return { outcome: { ...deadlineOutcome(attempt), code: outcome.code }, attempts: attempt };
+    }
     await ctx.sleep(delay);
     slot = await reserveSlot(ctx);
     if (slot === undefined) return { outcome: deadlineOutcome(attempt), attempts: attempt };

@@ -1,14 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.js';
-import { storeUnavailable } from '../errors.js';
-import { claimOperation, contentHash, operationKey, type Claim } from '../idempotency/core.js';
-import { StoreError, type ChunkRecord, type IdempotencyStore } from '../idempotency/types.js';
+import { AppError } from '../errors.js';
+import { claimOperation } from '../idempotency/claim.js';
+import { IdempotencyError } from '../idempotency/errors.js';
+import type { OperationClaim } from '../idempotency/operation-claim.js';
+import type { ChunkRecord, IdempotencyStore } from '../idempotency/types.js';
 import type { Logger } from '../log.js';
-import { maskUid, type Operation, type RecipientResult } from '../operation.js';
+import type { Operation, RecipientResult } from '../operation.js';
 import { runPool } from '../pool.js';
+import { maskUid } from '../redact.js';
 import { buildSendCouponForm, chunkRequestId } from '../resellertrade/form.js';
-import { summarize, type Summary } from '../summary.js';
-import { deadlineOutcome, reserveSlot, sendChunk, type ChunkJournal, type ChunkSendContext } from './chunk.js';
+import { verdictOf, type Verdict } from '../verdict.js';
+import { deadlineOutcome, reserveSlot, sendChunk, type ChunkSendContext } from './chunk.js';
+import { dryRun } from './dry-run.js';
 import { chunkCount, chunkRecipients, chunkRecordFor, isTerminal, recipientResults } from './results.js';
 
 export interface ExecuteContext extends Omit<ChunkSendContext, 'logger'> {
@@ -17,193 +21,195 @@ export interface ExecuteContext extends Omit<ChunkSendContext, 'logger'> {
   logger: Logger;
 }
 
-export interface OperationOutcome {
+/** An operation that reached the executor: every recipient's result and the verdict on them. */
+export interface ExecutedOperation {
   operation: Operation;
   results: RecipientResult[];
-  summary: Summary;
+  verdict: Verdict;
   replayed: boolean;
 }
 
-/** How long after the function's own deadline a lease still holds: covers clock skew between instances. */
-const LEASE_MARGIN_MS = 5000;
+const STATUS_OF: Record<IdempotencyError['code'], number> = {
+  RequestInProgress: 409,
+  IdempotencyKeyReused: 422,
+  IdempotencyStoreUnavailable: 503,
+};
 
-function outcomeOf(op: Operation, results: RecipientResult[], replayed: boolean): OperationOutcome {
-  return { operation: op, results, summary: summarize(results), replayed };
+/** An idempotency refusal as the answer layer's error: nothing was sent. */
+function refusal(err: IdempotencyError, op: Operation): AppError {
+  const message =
+    err.code === 'IdempotencyStoreUnavailable'
+      ? `The idempotency store cannot be used (${err.message}); nothing was sent. Retry later with the same RequestId.`
+      : err.message;
+  return new AppError(STATUS_OF[err.code], err.code, message, {
+    requestId: op.requestId,
+    retryable: err.code !== 'IdempotencyKeyReused',
+    ...(err.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: err.retryAfterSeconds }),
+    cause: err,
+  });
 }
 
-function dryRun(op: Operation, ctx: ExecuteContext): OperationOutcome {
-  const size = ctx.config.chunkSize;
-  const count = chunkCount(op, size);
-  for (let n = 1; n <= count; n++) {
-    const upstreamRequestId = chunkRequestId(op.requestId, n, count);
-    const form = buildSendCouponForm(op, chunkRecipients(op, size, n), upstreamRequestId);
-    ctx.logger.info('dry run: SendCoupon not sent', {
-      upstreamRequestId,
-      chunk: n,
-      endpoint: ctx.client.endpoint.href,
-      form: form.replace(/(Uid=)(\d+)/g, (_m, k: string, uid: string) => `${k}${maskUid(uid)}`),
-    });
-  }
-  return outcomeOf(
-    op,
-    op.recipients.map(() => ({ status: 'DRY_RUN' })),
-    false,
-  );
-}
+export const executed = (operation: Operation, results: RecipientResult[], replayed: boolean): ExecutedOperation => ({
+  operation,
+  results,
+  verdict: verdictOf(results),
+  replayed,
+});
 
 /**
  * Executes one operation exactly once across deliveries: claim it, send every chunk still owed (each marked
- * SENDING in the store before its request leaves, so a crash can only ever turn it UNKNOWN, never into a
- * second send), record each outcome, then complete the record or release it for the next delivery.
+ * SENDING in the store before its request leaves, so a crash can only ever turn it UNKNOWN, never into a second
+ * send), record each outcome, then complete the record or release it for the next delivery. Once a chunk may
+ * have been sent, nothing thrown can replace the per-recipient answer.
  */
-export async function executeOperation(op: Operation, ctx: ExecuteContext): Promise<OperationOutcome> {
+export async function executeOperation(op: Operation, ctx: ExecuteContext): Promise<ExecutedOperation> {
   const log = ctx.logger.child({ RequestId: op.requestId });
   if (ctx.config.dryRun) return dryRun(op, { ...ctx, logger: log });
 
-  const ttlMs = ctx.config.idempotencyTtlSeconds * 1000;
-  const claim: Claim = { key: operationKey(op), hash: contentHash(op), owner: randomUUID() };
-  const claimed = await claimOperation(
-    ctx.store,
-    op,
-    claim,
-    ctx.config.chunkSize,
-    ctx.deadline + LEASE_MARGIN_MS,
-    ctx.now(),
-    ttlMs,
-  );
-  // The split the first delivery chose stays, even if CHUNK_SIZE changed since: chunk n must mean the same recipients.
-  const size = claimed.chunkSize;
-  const chunks: Record<number, ChunkRecord> = { ...claimed.chunks };
-  if (claimed.kind === 'completed') {
-    log.info('replayed a completed operation', { idempotencyKey: claim.key });
-    return outcomeOf(op, recipientResults(op, size, chunks), true);
-  }
-
-  const count = chunkCount(op, size);
-  let storeFailure: string | undefined;
-  const put = async (n: number, record: ChunkRecord): Promise<boolean> => {
-    try {
-      if (await ctx.store.putChunk(claim.key, claim.owner, n, record)) return true;
-      storeFailure = 'the lease on this operation was lost';
-    } catch (err) {
-      storeFailure = err instanceof StoreError ? err.message : String(err);
-    }
-    return false;
-  };
-
-  for (const [n, record] of Object.entries(chunks)) {
-    if (record.state !== 'SENDING') continue;
-    const unknown: ChunkRecord = {
-      ...record,
-      state: 'UNKNOWN',
-      code: 'InterruptedDelivery',
-      message: `a delivery stopped while upstream RequestId ${record.upstreamRequestId} was being sent; check with GetCouponPage`,
-      at: ctx.now(),
-    };
-    log.error('chunk interrupted by an earlier delivery: outcome unknown, not re-sent', {
-      chunk: Number(n),
-      upstreamRequestId: record.upstreamRequestId,
-      SellerId: op.sellerId.digits,
-      TemplateId: op.templateId.digits,
+  const clock = { now: ctx.now, deadline: ctx.deadline };
+  let claim;
+  try {
+    claim = await claimOperation(ctx.store, op, {
+      owner: randomUUID(),
+      chunkSize: ctx.config.chunkSize,
+      ttlMs: ctx.config.idempotencyTtlSeconds * 1000,
+      idleMs: ctx.timeoutMs,
+      clock,
     });
-    chunks[Number(n)] = unknown;
-    await put(Number(n), unknown);
+  } catch (err) {
+    if (err instanceof IdempotencyError) throw refusal(err, op);
+    throw err;
   }
-  if (storeFailure !== undefined) {
-    await release(ctx, claim, false, ttlMs, log);
-    throw storeUnavailable(storeFailure);
+  if ('kind' in claim) {
+    log.info('replayed a completed operation', { idempotencyKey: claim.key });
+    return executed(op, recipientResults(op, claim.chunkSize, claim.chunks), true);
   }
-
-  const owed = Array.from({ length: count }, (_, i) => i + 1).filter((n) => !isTerminal(chunks[n]));
-  let sentThisDelivery = 0;
-  await runPool(owed, ctx.config.chunkConcurrency, async (n) => {
-    if (storeFailure !== undefined) return;
-    const recipients = chunkRecipients(op, size, n);
-    const upstreamRequestId = chunkRequestId(op.requestId, n, count);
-    const fields = {
-      chunk: n,
-      chunks: count,
-      recipients: recipients.length,
-      upstreamRequestId,
-      SellerId: op.sellerId.digits,
-      TemplateId: op.templateId.digits,
-    };
-    const slot = await reserveSlot(ctx);
-    if (slot === undefined) {
-      chunks[n] = chunkRecordFor(deadlineOutcome(0), recipients, upstreamRequestId, ctx.now());
-      log.warn('chunk not attempted: not enough time left before the function timeout', fields);
-      return;
+  let completed = false;
+  try {
+    await claim.interruptStale(log, ctx.timeoutMs);
+    if (claim.failure !== undefined) {
+      throw refusal(
+        new IdempotencyError('IdempotencyStoreUnavailable', claim.failure, 5, { cause: claim.failureCause }),
+        op,
+      );
     }
-    const journal: ChunkJournal = {
-      sending: () => put(n, { state: 'SENDING', upstreamRequestId, at: ctx.now() }),
-      pending: async (refusal) => {
-        await put(n, chunkRecordFor(refusal, recipients, upstreamRequestId, ctx.now()));
-      },
-    };
-    const sent = await sendChunk(
-      { ...ctx, logger: log },
-      journal,
-      buildSendCouponForm(op, recipients, upstreamRequestId),
-      slot,
-      fields,
-    );
-    if ('unrecorded' in sent) {
-      chunks[n] = chunkRecordFor(deadlineOutcome(0), recipients, upstreamRequestId, ctx.now());
-      log.error('chunk not sent: the idempotency store could not record it first', {
-        ...fields,
-        storeError: storeFailure,
-      });
-      return;
+    const { proven, settled, sentAny } = await sendOwedChunks(op, claim, ctx, log);
+    completed = settled;
+    if (claim.failure !== undefined && !sentAny && Object.keys(proven).length === 0) {
+      throw refusal(
+        new IdempotencyError('IdempotencyStoreUnavailable', claim.failure, 5, { cause: claim.failureCause }),
+        op,
+      );
     }
-    if (sent.attempts > 0) sentThisDelivery += 1;
-    const { outcome } = sent;
-    const record = chunkRecordFor(outcome, recipients, upstreamRequestId, ctx.now());
-    chunks[n] = record;
-    if (record.state === 'UNKNOWN') {
-      log.error('chunk outcome UNKNOWN: never re-sent automatically; check these recipients with GetCouponPage', {
-        ...fields,
-        Code: record.code,
-        Message: record.message,
-        uids: recipients.map((r) => maskUid(r.uid.digits)),
-        firstRecipientIndex: (n - 1) * size,
-      });
-    }
-    if (!(await put(n, record))) {
-      log.error('chunk outcome could not be recorded; the next delivery will report it UNKNOWN and not re-send it', {
-        ...fields,
-        storeError: storeFailure,
-      });
-    }
-  });
-
-  const completed = Array.from({ length: count }, (_, i) => i + 1).every((n) => isTerminal(chunks[n]));
-  await release(ctx, claim, completed, ttlMs, log);
-  if (storeFailure !== undefined && sentThisDelivery === 0) throw storeUnavailable(storeFailure);
-  const outcome = outcomeOf(op, recipientResults(op, size, chunks), false);
-  log.debug('operation result', {
-    Code: outcome.summary.code,
-    status: outcome.summary.httpStatus,
-    completed,
-    recipients: op.recipients.length,
-    chunks: count,
-  });
-  return outcome;
+    const chunks = await claim.latest(proven);
+    const outcome = executed(op, recipientResults(op, claim.chunkSize, chunks), false);
+    log.debug('operation result', { Code: outcome.verdict.code, status: outcome.verdict.httpStatus, completed });
+    return outcome;
+  } finally {
+    await claim.finish(completed, log);
+  }
 }
 
-async function release(
+interface ChunksOutcome {
+  /** What this delivery's own calls proved, chunk by chunk (SENT, FAILED, UNKNOWN). */
+  proven: Record<number, ChunkRecord>;
+  /** Every chunk of the operation is terminal: the record can be completed. */
+  settled: boolean;
+  sentAny: boolean;
+}
+
+async function sendOwedChunks(
+  op: Operation,
+  claim: OperationClaim,
   ctx: ExecuteContext,
-  claim: Claim,
-  completed: boolean,
-  ttlMs: number,
   log: Logger,
-): Promise<void> {
-  try {
-    await ctx.store.finish(claim.key, claim.owner, completed, ttlMs);
-  } catch (err) {
-    // The lease runs out at the function deadline anyway; progress already recorded stays valid.
-    log.error('could not finish the idempotency record', {
-      error: err instanceof Error ? err.message : String(err),
-      completed,
-    });
+): Promise<ChunksOutcome> {
+  const size = claim.chunkSize;
+  const count = chunkCount(op, size);
+  const chunks: Record<number, ChunkRecord> = { ...claim.found };
+  const proven: Record<number, ChunkRecord> = {};
+  for (const [n, record] of Object.entries(claim.found)) {
+    if (record.state === 'SENDING') chunks[Number(n)] = { ...record, state: 'UNKNOWN' };
   }
+  const owed = Array.from({ length: count }, (_, i) => i + 1).filter((n) => !isTerminal(chunks[n]));
+  let sentAny = false;
+
+  await runPool(owed, ctx.config.chunkConcurrency, async (n) => {
+    if (claim.failure !== undefined) return;
+    const recipients = chunkRecipients(op, size, n);
+    const upstreamRequestId = chunkRequestId(op.requestId, n, count);
+    const fields = { chunk: n, chunks: count, recipients: recipients.length, upstreamRequestId };
+    let announced = false;
+    try {
+      const form = buildSendCouponForm(op, recipients, upstreamRequestId);
+      const slot = await reserveSlot(ctx);
+      if (slot === undefined) {
+        chunks[n] = chunkRecordFor(deadlineOutcome(0), recipients, upstreamRequestId, ctx.now());
+        log.warn('chunk not attempted: not enough time left before the function timeout', fields);
+        return;
+      }
+      const journal = {
+        sending: async (callMs: number) => (announced = await claim.sending(n, upstreamRequestId, callMs)),
+        pending: async (refused: Parameters<typeof chunkRecordFor>[0], waitMs: number) => {
+          announced = false;
+          await claim.owe(n, chunkRecordFor(refused, recipients, upstreamRequestId, ctx.now()), waitMs);
+        },
+      };
+      const sent = await sendChunk({ ...ctx, logger: log }, journal, form, slot, fields);
+      if ('unrecorded' in sent) {
+        chunks[n] = chunkRecordFor(deadlineOutcome(0), recipients, upstreamRequestId, ctx.now());
+        log.error('chunk not sent: the idempotency store could not record it first', {
+          ...fields,
+          storeError: claim.failure,
+        });
+        return;
+      }
+      if (sent.attempts > 0) sentAny = true;
+      const record = chunkRecordFor(sent.outcome, recipients, upstreamRequestId, ctx.now());
+      chunks[n] = record;
+      if (isTerminal(record)) proven[n] = record;
+      if (record.state === 'UNKNOWN') {
+        log.error('chunk outcome UNKNOWN: never re-sent automatically; check these recipients with GetCouponPage', {
+          ...fields,
+          SellerId: op.sellerId.digits,
+          TemplateId: op.templateId.digits,
+          Code: record.code,
+          Message: record.message,
+          uids: recipients.map((r) => maskUid(r.uid.digits)),
+          firstRecipientIndex: (n - 1) * size,
+        });
+      }
+      if (!(await claim.settle(n, record, ctx.timeoutMs))) {
+        log.error('chunk outcome could not be recorded; the next delivery will report it UNKNOWN and not re-send it', {
+          ...fields,
+          storeError: claim.failure,
+        });
+      }
+    } catch (err) {
+      // Unexpected: if a request may have left, the chunk is UNKNOWN (never re-sent); otherwise it stays owed.
+      const detail = err instanceof Error ? err.message : String(err);
+      const base = { upstreamRequestId, code: 'InternalError', at: ctx.now() };
+      const record: ChunkRecord = announced
+        ? {
+            ...base,
+            state: 'UNKNOWN',
+            message: 'an internal error occurred while this chunk was being sent; check with GetCouponPage',
+          }
+        : {
+            ...base,
+            state: 'PENDING',
+            message:
+              'an internal error stopped this chunk before it was sent; it is sent when the same operation is delivered again',
+          };
+      chunks[n] = record;
+      if (announced) {
+        sentAny = true;
+        proven[n] = record;
+      }
+      log.error('chunk failed unexpectedly', { ...fields, state: record.state, error: detail });
+      await claim.settle(n, record, ctx.timeoutMs);
+    }
+  });
+  const settled = Array.from({ length: count }, (_, i) => i + 1).every((n) => isTerminal(chunks[n]));
+  return { proven, settled, sentAny };
 }

@@ -1,6 +1,6 @@
-import type { ChunkRecord } from '../idempotency/types.js';
+import type { ChunkRecord, Confirmation } from '../idempotency/types.js';
+import type { Operation, Recipient, RecipientResult } from '../operation.js';
 import type { ConfirmedItem, UpstreamOutcome } from '../resellertrade/mapping.js';
-import { canonicalDigits, type Operation, type Recipient, type RecipientResult } from '../operation.js';
 
 export const chunkCount = (op: Operation, size: number): number => Math.ceil(op.recipients.length / size);
 
@@ -13,6 +13,21 @@ export function isTerminal(record: ChunkRecord | undefined): boolean {
   return record !== undefined && record.state !== 'PENDING';
 }
 
+/**
+ * Per recipient of the chunk: its confirmation, or null when the answer does not name it. An answer that names
+ * nobody (no list, an empty one) confirms nobody: those recipients are UNKNOWN, never reported SENT on faith.
+ */
+function confirmations(
+  items: readonly ConfirmedItem[] | undefined,
+  recipients: readonly Recipient[],
+): Array<Confirmation | null> {
+  const byUid = new Map<string, Confirmation>();
+  for (const item of items ?? []) {
+    byUid.set(item.uid.replace(/^0+(?=\d)/, ''), item.youhuiId === undefined ? {} : { youhuiId: item.youhuiId });
+  }
+  return recipients.map((r) => byUid.get(r.uid.digits) ?? null);
+}
+
 /** The durable record of one chunk's send, from what the upstream proved. */
 export function chunkRecordFor(
   outcome: UpstreamOutcome,
@@ -21,23 +36,19 @@ export function chunkRecordFor(
   at: number,
 ): ChunkRecord {
   if (outcome.kind === 'ok') {
-    return { state: 'SENT', upstreamRequestId, youhuiIds: confirmations(outcome.items, recipients), at };
+    const confirmed = confirmations(outcome.items, recipients);
+    return { state: 'SENT', upstreamRequestId, confirmed, ...(outcome.partial ?? {}), at };
   }
   const base = { upstreamRequestId, code: outcome.code, message: outcome.message, at };
   if (outcome.kind === 'unknown') return { state: 'UNKNOWN', ...base };
-  return { state: outcome.terminal === 'business' ? 'FAILED' : 'PENDING', ...base };
+  return { state: outcome.blame === 'content' ? 'FAILED' : 'PENDING', ...base };
 }
 
-/**
- * Per recipient: its coupon id, "" when the answer carries no list at all (the call as a whole succeeded), or
- * null when the answer lists recipients but not this one (not confirmed, so reported UNKNOWN, never re-sent).
- */
-function confirmations(items: ConfirmedItem[] | undefined, recipients: readonly Recipient[]): Array<string | null> {
-  if (items === undefined || items.length === 0) return recipients.map(() => '');
-  const byUid = new Map<string, string>();
-  for (const item of items) byUid.set(item.uid.replace(/^0+(?=\d)/, ''), item.youhuiId ?? '');
-  return recipients.map((r) => byUid.get(canonicalDigits(r.uid)) ?? null);
-}
+const interrupted = (record: ChunkRecord): RecipientResult => ({
+  status: 'UNKNOWN',
+  code: 'InterruptedDelivery',
+  message: `a delivery stopped while upstream RequestId ${record.upstreamRequestId} was being sent; check with GetCouponPage`,
+});
 
 /** Every recipient's result, derived from the chunk records (the same function serves a first answer and a replay). */
 export function recipientResults(
@@ -64,21 +75,18 @@ export function recipientResults(
       case 'UNKNOWN':
         return { status: 'UNKNOWN', ...detail };
       case 'SENDING':
-        return {
-          status: 'UNKNOWN',
-          code: 'InterruptedDelivery',
-          message: `a delivery stopped while upstream RequestId ${record.upstreamRequestId} was being sent; check with GetCouponPage`,
-        };
+        return interrupted(record);
       case 'SENT': {
-        const id = record.youhuiIds?.[i - (chunk - 1) * size];
-        if (id === null) {
+        const confirmation = record.confirmed?.[i - (chunk - 1) * size];
+        if (!confirmation) {
+          const why = record.code === undefined ? '' : ` (it answered ${record.code}: ${record.message ?? ''})`;
           return {
             status: 'UNKNOWN',
             code: 'NotConfirmed',
-            message: `the answer to upstream RequestId ${record.upstreamRequestId} did not list this uid`,
+            message: `the answer to upstream RequestId ${record.upstreamRequestId} did not name this uid${why}; check with GetCouponPage`,
           };
         }
-        return id ? { status: 'SENT', youhuiId: { digits: id, kind: 'number' } } : { status: 'SENT' };
+        return confirmation.youhuiId ? { status: 'SENT', youhuiId: confirmation.youhuiId } : { status: 'SENT' };
       }
     }
   });

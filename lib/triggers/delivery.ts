@@ -1,19 +1,12 @@
 import type { AppError } from '../errors.js';
-import type { OperationOutcome } from '../send/execute.js';
-import type { DecodedRequest, RequestIdRule } from '../request.js';
-import type { Operation } from '../operation.js';
+import type { RequestIdRule } from '../request/request-id.js';
 
-/** One send request as a trigger delivered it: the parsed JSON and where its RequestId comes from. */
-export interface Delivery {
-  value: unknown;
-  rule: RequestIdRule;
-  /** For logs: what the trigger called it (CloudEvent source and id, timer name and time). */
-  label: Record<string, string>;
-}
+/** For logs: what the trigger called a delivery (CloudEvent source and id, timer name and time), quoted short. */
+export type DeliveryLabel = Readonly<Record<string, string>>;
 
-export type DecodedDelivery = { delivery: Delivery; decoded: DecodedRequest } | { delivery: Delivery; error: AppError };
-
-export type OperationAnswer =
-  { operation: Operation; outcome: OperationOutcome } | { operation: Operation; error: AppError };
-
-export type DeliveryResult = { batch: boolean; answers: OperationAnswer[] } | { error: AppError };
+/**
+ * One send request as a trigger delivered it: the parsed JSON and where its RequestId comes from, or, when the
+ * trigger's own envelope is broken (a CloudEvent without an id, a timer without a valid time), its refusal.
+ */
+export type Delivery =
+  { value: unknown; rule: RequestIdRule; label: DeliveryLabel } | { refused: AppError; label: DeliveryLabel };

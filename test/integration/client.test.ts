@@ -5,6 +5,7 @@ import { buildSendCouponForm } from '../../lib/resellertrade/form.js';
 import { createHttpTransport } from '../../lib/resellertrade/transport.js';
 import { startEmulator, type Emulator } from '../../local/emulator/server.js';
 import type { Operation } from '../../lib/operation.js';
+import { recipient } from '../fixtures/operations.js';
 
 const creds = { accessKeyId: 'STS.client', accessKeySecret: 'client-secret', securityToken: 'client-token' };
 let emulator: Emulator;
@@ -21,7 +22,7 @@ const op: Operation = {
   requestId: 'client-1',
   fromApp: 'client-app',
   form: 'flat',
-  recipients: [{ uid: { digits: '1918000000883', kind: 'number' }, amount: 3 }],
+  recipients: [recipient('1918000000883', 3, 'number')],
 };
 
 describe('our ResellerTrade client against the emulator', () => {
@@ -31,7 +32,7 @@ describe('our ResellerTrade client against the emulator', () => {
     const sent = await client().call('SendCoupon', buildSendCouponForm(op, op.recipients, 'client-1'), creds, 2000);
     expect(sent.outcome).toMatchObject({
       kind: 'ok',
-      items: [{ uid: '1918000000883', youhuiId: '12345678901234567890' }],
+      items: [{ uid: '1918000000883', youhuiId: { text: '12345678901234567890', kind: 'number' } }],
     });
     const page = await getCouponPage(
       client(),
@@ -61,7 +62,7 @@ describe('our ResellerTrade client against the emulator', () => {
     );
     expect(res.outcome).toMatchObject({
       kind: 'rejected',
-      terminal: 'refused',
+      blame: 'caller',
       code: 'InvalidSecurityToken.MismatchWithAccessKey',
     });
   });
@@ -70,14 +71,14 @@ describe('our ResellerTrade client against the emulator', () => {
 describe('npm run reconcile', () => {
   it('tells which of the given uids hold a coupon', async () => {
     const { reconcile } = await import('../../scripts/reconcile.js');
-    const mine = { ...op, recipients: [{ uid: { digits: '777000777', kind: 'number' as const }, amount: 9 }] };
+    const mine = { ...op, recipients: [recipient('777000777', 9, 'number')] };
     const sent = await createResellerTradeClient(new URL(emulator.url), createHttpTransport()).call(
       'SendCoupon',
       buildSendCouponForm(mine, mine.recipients, 'reconcile-1'),
       creds,
       2000,
     );
-    const youhuiId = sent.outcome.kind === 'ok' ? sent.outcome.items?.[0]?.youhuiId : undefined;
+    const youhuiId = sent.outcome.kind === 'ok' ? sent.outcome.items?.[0]?.youhuiId?.text : undefined;
     const env = {
       ALIBABA_CLOUD_ACCESS_KEY_ID: creds.accessKeyId,
       ALIBABA_CLOUD_ACCESS_KEY_SECRET: creds.accessKeySecret,

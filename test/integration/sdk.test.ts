@@ -2,9 +2,10 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { signedHeaders } from '../../lib/resellertrade/client.js';
+import { signRpcHeaders } from '../../lib/resellertrade/client.js';
 import { buildSendCouponForm } from '../../lib/resellertrade/form.js';
 import { startEmulator, type Emulator } from '../../local/emulator/server.js';
+import { recipient } from '../fixtures/operations.js';
 
 // The official SDK is CommonJS; require() gives the very module instances callApi uses, so stubs reach it.
 const require = createRequire(import.meta.url);
@@ -182,14 +183,11 @@ describe('our signer and the official SDK, same call', () => {
       requestId: 'pinned',
       fromApp: 'sdk-app',
       form: 'flat' as const,
-      recipients: [
-        { uid: { digits: '1918000000883', kind: 'number' as const }, amount: 100 },
-        { uid: { digits: '12345678901234567890', kind: 'string' as const }, amount: 2.5 },
-      ],
+      recipients: [recipient('1918000000883', 100, 'number'), recipient('12345678901234567890', 2.5, 'string')],
     };
     const form = buildSendCouponForm(op, op.recipients, 'pinned');
     expect(form).toBe(captured?.body);
-    const ours = signedHeaders({
+    const ours = signRpcHeaders({
       action: 'SendCoupon',
       host,
       body: form,

@@ -42,14 +42,14 @@ describe('HTTP function through the gateway', () => {
       RequestId: requestId,
       FromApp: 'test-app',
       userAmountModelList: [
-        { uid: '12345678901234567891', amount: 0.5 },
+        { uid: '9223372036854775807', amount: 0.5 },
         { uid: '9007199254740993', amount: 12.34 },
       ],
     });
     expect(a.status).toBe(200);
-    expect(a.text).toContain('"uid":"12345678901234567891"');
+    expect(a.text).toContain('"uid":"9223372036854775807"');
     expect((await ledger(stack)).map((c) => [c.uid, c.amount])).toEqual([
-      ['12345678901234567891', 0.5],
+      ['9223372036854775807', 0.5],
       ['9007199254740993', 12.34],
     ]);
   });

@@ -3,56 +3,49 @@ import { renderDelivery } from '../../lib/answer.js';
 import { AppError } from '../../lib/errors.js';
 import { stringifyExact } from '../../lib/json.js';
 import type { Operation, RecipientResult } from '../../lib/operation.js';
-import { summarize } from '../../lib/summary.js';
+import type { OperationResult } from '../../lib/pipeline.js';
+import { executed } from '../../lib/send/execute.js';
+import { verdictOf } from '../../lib/verdict.js';
+import { operation, recipient, sent } from '../fixtures/operations.js';
 
-const op = (form: 'flat' | 'envelope', requestId = 'r-1'): Operation => ({
-  sellerId: { digits: '1', kind: 'number' },
-  templateId: { digits: '2', kind: 'number' },
-  requestId,
-  fromApp: 'app',
-  form,
-  recipients: [
-    { uid: { digits: '1918000000883', kind: 'number' }, amount: 100 },
-    { uid: { digits: '12345678901234567890', kind: 'string' }, amount: 0.5 },
-  ],
+const op = (form: 'flat' | 'envelope', requestId = 'r-1'): Operation =>
+  operation({
+    requestId,
+    fromApp: 'app',
+    form,
+    recipients: [recipient('1918000000883', 100), recipient('12345678901234567890', 0.5, 'string')],
+  });
+const result = (o: Operation, results: RecipientResult[], replayed = false): OperationResult => ({
+  ref: { form: o.form, requestId: o.requestId, fromApp: o.fromApp },
+  executed: executed(o, results, replayed),
 });
-const sent = (id: string): RecipientResult => ({ status: 'SENT', youhuiId: { digits: id, kind: 'number' } });
-const outcome = (o: Operation, results: RecipientResult[], replayed = false) => ({
-  operation: o,
-  outcome: { operation: o, results, summary: summarize(results), replayed },
-});
+const owed = (code: string): RecipientResult => ({ status: 'FAILED', code, message: 'm', retryable: true });
 
-describe('summarize', () => {
-  it('gives 200 only when something may have been issued, else the status that says why nothing was', () => {
-    expect(summarize([sent('1'), sent('2')])).toMatchObject({ httpStatus: 200, success: true, code: 'success' });
-    expect(summarize([sent('1'), { status: 'UNKNOWN', code: 'Upstream.Timeout' }])).toMatchObject({
-      httpStatus: 200,
-      success: false,
-      code: 'PartialFailure',
-    });
-    expect(summarize([{ status: 'UNKNOWN' }])).toMatchObject({ httpStatus: 200, code: 'UnknownOutcome' });
-    expect(summarize([{ status: 'FAILED', code: 'Throttling.User', message: 'm', retryable: true }])).toMatchObject({
-      httpStatus: 429,
-      retryable: true,
-      retryAfterSeconds: 1,
-    });
-    expect(
-      summarize([{ status: 'FAILED', code: 'SignatureDoesNotMatch', message: 'm', retryable: true }]),
-    ).toMatchObject({ httpStatus: 502, code: 'SignatureDoesNotMatch' });
-    expect(summarize([{ status: 'FAILED', code: 'NotAttempted', message: 'm', retryable: true }])).toMatchObject({
-      httpStatus: 503,
-    });
-    expect(summarize([{ status: 'FAILED', code: 'COUPON_TEMPLATE_INVALID', message: 'm' }])).toMatchObject({
-      httpStatus: 422,
-      code: 'COUPON_TEMPLATE_INVALID',
-      retryable: false,
-    });
+describe('verdictOf', () => {
+  it.each<[string, RecipientResult[], Record<string, unknown>]>([
+    ['all sent', [sent('1'), sent('2')], { httpStatus: 200, success: true, code: 'success' }],
+    [
+      'sent and unknown',
+      [sent('1'), { status: 'UNKNOWN', code: 'Upstream.Timeout' }],
+      { httpStatus: 200, code: 'PartialFailure' },
+    ],
+    ['only unknown', [{ status: 'UNKNOWN' }], { httpStatus: 200, code: 'UnknownOutcome' }],
+    ['throttled', [owed('Throttling.User')], { httpStatus: 429, retryable: true, retryAfterSeconds: 1 }],
+    ['refused call', [owed('SignatureDoesNotMatch')], { httpStatus: 502, code: 'SignatureDoesNotMatch' }],
+    ['out of time', [owed('NotAttempted')], { httpStatus: 503 }],
+    [
+      'business rejection',
+      [{ status: 'FAILED', code: 'COUPON_TEMPLATE_INVALID', message: 'm' }],
+      { httpStatus: 422, retryable: false },
+    ],
+  ])('%s', (_name, results, expected) => {
+    expect(verdictOf(results)).toMatchObject(expected);
   });
 
   it('says how many are still owed in a partial result', () => {
-    const s = summarize([sent('1'), { status: 'FAILED', code: 'NotAttempted', retryable: true }]);
-    expect(s).toMatchObject({ code: 'PartialFailure', retryable: true });
-    expect(s.message).toContain('1 sent, 1 failed');
+    const v = verdictOf([sent('1'), { status: 'FAILED', code: 'NotAttempted', retryable: true }]);
+    expect(v).toMatchObject({ code: 'PartialFailure', retryable: true });
+    expect(v.message).toContain('1 sent, 1 failed');
   });
 });
 
@@ -60,7 +53,7 @@ describe('renderDelivery', () => {
   it("answers a flat request in its shape, ids in the caller's JSON types, every digit kept", () => {
     const r = renderDelivery({
       batch: false,
-      answers: [outcome(op('flat'), [sent('18338'), sent('9007199254740993')])],
+      results: [result(op('flat'), [sent('18338'), sent('9007199254740993')])],
     });
     expect(r.status).toBe(200);
     expect(stringifyExact(r.body)).toBe(
@@ -68,16 +61,28 @@ describe('renderDelivery', () => {
     );
   });
 
+  it.each([
+    ['a string', { text: 'YH-18338', kind: 'string' as const }, '"YH-18338"'],
+    ['a string of digits with a leading zero', { text: '0018338', kind: 'string' as const }, '"0018338"'],
+    ['a number beyond 2^53', { text: '9007199254740993', kind: 'number' as const }, '9007199254740993'],
+  ])('writes a coupon id that is %s exactly as the upstream sent it', (_name, youhuiId, written) => {
+    const r = renderDelivery({
+      batch: false,
+      results: [result(op('flat'), [{ status: 'SENT', youhuiId }, sent('1')])],
+    });
+    expect(stringifyExact(r.body)).toContain(`"youhuiId":${written},"status":"SENT"`);
+  });
+
   it('answers a batch with an array of envelopes, 200 even when an element failed, and marks replays', () => {
+    const busy = new AppError(409, 'RequestInProgress', 'busy', { retryable: true });
     const r = renderDelivery({
       batch: true,
-      answers: [
-        outcome(op('envelope', 'a'), [sent('1'), sent('2')], true),
-        { operation: op('envelope', 'b'), error: new AppError(409, 'RequestInProgress', 'busy', { retryable: true }) },
+      results: [
+        result(op('envelope', 'a'), [sent('1'), sent('2')], true),
+        { ref: { form: 'envelope', requestId: 'b', fromApp: 'app' }, error: busy },
       ],
     });
-    expect(r.status).toBe(200);
-    expect(r.retryable).toBe(true);
+    expect(r).toMatchObject({ status: 200, retryable: true });
     expect(r.headers['Idempotent-Replayed']).toBeUndefined();
     expect(r.body).toEqual([
       expect.objectContaining({
@@ -90,24 +95,30 @@ describe('renderDelivery', () => {
     ]);
   });
 
+  it('answers an invalid batch element in place with its errors; 400 only when no element ran', () => {
+    const invalid = new AppError(400, 'InvalidParameter', 'bad', { errors: [{ path: '/1/param', message: 'm' }] });
+    const refused: OperationResult = { ref: { form: 'envelope' }, error: invalid };
+    const mixed = renderDelivery({
+      batch: true,
+      results: [result(op('envelope', 'a'), [sent('1'), sent('2')]), refused],
+    });
+    expect(mixed.status).toBe(200);
+    expect((mixed.body as unknown[])[1]).toEqual({
+      Success: false,
+      Code: 'InvalidParameter',
+      Message: 'bad',
+      errors: invalid.errors,
+    });
+    expect(renderDelivery({ batch: true, results: [refused, refused] }).status).toBe(400);
+  });
+
   it('uses the error shape (and Retry-After) when nothing was issued', () => {
     const r = renderDelivery({
       batch: false,
-      answers: [
-        outcome(op('flat'), [
-          { status: 'FAILED', code: 'Throttling.User', message: 'slow', retryable: true },
-          { status: 'FAILED', code: 'Throttling.User', message: 'slow', retryable: true },
-        ]),
-      ],
+      results: [result(op('flat'), [owed('Throttling.User'), owed('Throttling.User')])],
     });
-    expect(r.status).toBe(429);
-    expect(r.headers['Retry-After']).toBe('1');
-    expect(r.body).toEqual({
-      RequestId: 'r-1',
-      Success: false,
-      Code: 'Throttling.User',
-      Message: expect.stringContaining('slow'),
-    });
+    expect(r).toMatchObject({ status: 429, headers: { 'Retry-After': '1' } });
+    expect(r.body).toEqual({ RequestId: 'r-1', Success: false, Code: 'Throttling.User', Message: expect.any(String) });
     const invalid = renderDelivery({
       error: new AppError(400, 'InvalidParameter', 'bad', { errors: [{ path: '/x', message: 'm' }] }),
     });
@@ -118,8 +129,7 @@ describe('renderDelivery', () => {
   });
 
   it('marks a replayed single answer with Idempotent-Replayed', () => {
-    expect(
-      renderDelivery({ batch: false, answers: [outcome(op('flat'), [sent('1'), sent('2')], true)] }).headers,
-    ).toEqual({ 'Idempotent-Replayed': 'true' });
+    const r = renderDelivery({ batch: false, results: [result(op('flat'), [sent('1'), sent('2')], true)] });
+    expect(r.headers).toEqual({ 'Idempotent-Replayed': 'true' });
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../lib/config.js';
 import { createLogger } from '../../lib/log.js';
-import { maskUid } from '../../lib/operation.js';
+import { maskUid } from '../../lib/redact.js';
 
 describe('configuration', () => {
   it('has working defaults locally', () => {
@@ -50,7 +50,10 @@ describe('configuration', () => {
   });
 
   it('never echoes a Redis password in an error', () => {
-    expect(() => loadConfig({ IDEMPOTENCY_STORE: 'memcached://user:hunter2@host' })).toThrow(/\*\*\*@host/);
+    expect(() => loadConfig({ IDEMPOTENCY_STORE: 'memcached://user:hunter2@host' })).toThrow(/IDEMPOTENCY_STORE/);
+    for (const bad of ['memcached://user:hunter2@host', 'redis:/:hunter2@host', 'hunter2']) {
+      expect(() => loadConfig({ IDEMPOTENCY_STORE: bad })).not.toThrow(/hunter2/);
+    }
   });
 });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as OpenApiUtilModule from '@alicloud/openapi-util';
 import { buildSendCouponForm, chunkRequestId } from '../../lib/resellertrade/form.js';
 import type { Operation } from '../../lib/operation.js';
+import { recipient } from '../fixtures/operations.js';
 
 // CommonJS default export: the class is on `.default` whichever way the loader wraps it.
 const OpenApiUtil = (OpenApiUtilModule as unknown as { default: { toForm(v: unknown): string } }).default;
@@ -15,10 +16,7 @@ describe('SendCoupon form body', () => {
     bid: { digits: '26842', kind: 'number' },
     operator: '12345',
     form: 'flat',
-    recipients: [
-      { uid: { digits: '1918000000883', kind: 'number' }, amount: 100 },
-      { uid: { digits: '12345678901234567890', kind: 'string' }, amount: 50.5 },
-    ],
+    recipients: [recipient('1918000000883', 100, 'number'), recipient('12345678901234567890', 50.5, 'string')],
   };
 
   it('is byte for byte what the official SDK (OpenApiUtil.toForm) builds', () => {

@@ -8,7 +8,7 @@ type Rejected = Extract<UpstreamOutcome, { kind: 'rejected' }>;
 const rejected = (retry: Rejected['retry'], retryAfterMs?: number): Rejected => ({
   kind: 'rejected',
   retry,
-  terminal: 'refused',
+  blame: 'caller',
   code: 'X',
   message: 'm',
   ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
@@ -18,7 +18,7 @@ describe('retryDelay', () => {
   it('never retries what may have been executed, or a business rejection', () => {
     expect(retryDelay({ kind: 'unknown', code: 'Upstream.Timeout', message: '' }, 1, policy)).toBeUndefined();
     expect(retryDelay({ kind: 'ok', httpStatus: 200 }, 1, policy)).toBeUndefined();
-    expect(retryDelay({ ...rejected('none'), terminal: 'business' }, 1, policy)).toBeUndefined();
+    expect(retryDelay({ ...rejected('none'), blame: 'content' }, 1, policy)).toBeUndefined();
   });
 
   it('retries every refusal that proves nothing ran, with capped full jitter', () => {

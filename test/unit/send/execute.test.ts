@@ -1,29 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../lib/config.js';
-import { operationKey } from '../../lib/idempotency/core.js';
-import { createMemoryStore } from '../../lib/idempotency/memory.js';
-import type { IdempotencyStore } from '../../lib/idempotency/types.js';
-import { createLogger } from '../../lib/log.js';
-import type { Operation } from '../../lib/operation.js';
-import type { CallResult, ResellerTradeClient } from '../../lib/resellertrade/client.js';
-import { createRateLimiter } from '../../lib/resellertrade/rate-limiter.js';
-import { executeOperation, type ExecuteContext } from '../../lib/send/execute.js';
+import { loadConfig } from '../../../lib/config.js';
+import { operationKey } from '../../../lib/idempotency/keys.js';
+import { createMemoryStore } from '../../../lib/idempotency/memory.js';
+import type { IdempotencyStore } from '../../../lib/idempotency/types.js';
+import { createLogger } from '../../../lib/log.js';
+import type { UpstreamCall, ResellerTradeClient } from '../../../lib/resellertrade/client.js';
+import { createRateLimiter } from '../../../lib/resellertrade/rate-limiter.js';
+import { executeOperation, type ExecuteContext } from '../../../lib/send/execute.js';
+import { operation, sent } from '../../fixtures/operations.js';
 
-const op: Operation = {
-  sellerId: { digits: '1', kind: 'number' },
-  templateId: { digits: '2', kind: 'number' },
-  requestId: 'unit-op',
-  fromApp: 'unit',
-  form: 'flat',
-  recipients: [
-    { uid: { digits: '10', kind: 'number' }, amount: 1 },
-    { uid: { digits: '11', kind: 'number' }, amount: 2 },
-  ],
-};
+const op = operation();
 
 function context(
   store: IdempotencyStore,
-  answers: CallResult[],
+  answers: UpstreamCall[],
   onSleep: () => Promise<void> = async () => {},
 ): ExecuteContext & { calls: string[] } {
   const calls: string[] = [];
@@ -53,15 +43,15 @@ function context(
   };
 }
 
-const ok = (uid: string, youhuiId: string): CallResult => ({
-  outcome: { kind: 'ok', httpStatus: 200, items: [{ uid, youhuiId }] },
+const ok = (uid: string, youhuiId: string): UpstreamCall => ({
+  outcome: { kind: 'ok', httpStatus: 200, items: [{ uid, youhuiId: { text: youhuiId, kind: 'number' } }] },
   latencyMs: 1,
 });
-const throttled: CallResult = {
-  outcome: { kind: 'rejected', retry: 'throttled', terminal: 'refused', code: 'Throttling.User', message: 'slow down' },
+const throttled: UpstreamCall = {
+  outcome: { kind: 'rejected', retry: 'throttled', blame: 'caller', code: 'Throttling.User', message: 'slow down' },
   latencyMs: 1,
 };
-const timeout: CallResult = {
+const timeout: UpstreamCall = {
   outcome: { kind: 'unknown', code: 'Upstream.Timeout', message: 'no answer' },
   latencyMs: 1,
 };
@@ -71,10 +61,7 @@ describe('executeOperation', () => {
     const store = createMemoryStore();
     const ctx = context(store, [ok('10', '100'), ok('11', '101')]);
     const first = await executeOperation(op, ctx);
-    expect(first.results).toEqual([
-      { status: 'SENT', youhuiId: { digits: '100', kind: 'number' } },
-      { status: 'SENT', youhuiId: { digits: '101', kind: 'number' } },
-    ]);
+    expect(first.results).toEqual([sent('100'), sent('101')]);
     expect(ctx.calls.map((f) => new URLSearchParams(f).get('RequestId'))).toEqual(['unit-op-1', 'unit-op-2']);
     const again = await executeOperation(op, context(store, []));
     expect(again.replayed).toBe(true);
@@ -85,19 +72,11 @@ describe('executeOperation', () => {
     const store = createMemoryStore();
     let seenDuringBackoff: string | undefined;
     const ctx = context(store, [throttled, ok('10', '100'), ok('11', '101')], async () => {
-      const probe = await store.claim(operationKey(op), {
-        hash: 'probe',
-        chunkSize: 1,
-        owner: 'probe',
-        leaseUntil: 0,
-        now: Date.now(),
-        ttlMs: 1000,
-      });
-      seenDuringBackoff = probe.record.chunks[1]?.state;
+      seenDuringBackoff = (await store.get(operationKey(op)))?.chunks[1]?.state;
     });
     const out = await executeOperation(op, ctx);
     expect(seenDuringBackoff).toBe('PENDING');
-    expect(out.summary.success).toBe(true);
+    expect(out.verdict.success).toBe(true);
   });
 
   it('never re-sends an UNKNOWN chunk, and finishes the others on redelivery', async () => {
@@ -110,7 +89,7 @@ describe('executeOperation', () => {
     expect(ctx.calls).toHaveLength(1);
     expect(new URLSearchParams(ctx.calls[0]).get('UserAmountModelList.1.Uid')).toBe('11');
     expect(second.results.map((r) => r.status)).toEqual(['UNKNOWN', 'SENT']);
-    expect(second.summary.code).toBe('PartialFailure');
+    expect(second.verdict.code).toBe('PartialFailure');
   });
 
   it("keeps the first delivery's chunking when CHUNK_SIZE changes before a redelivery", async () => {
@@ -126,14 +105,14 @@ describe('executeOperation', () => {
       form.get('UserAmountModelList.1.Uid'),
       form.get('UserAmountModelList.2.Uid'),
     ]).toEqual(['unit-op-2', '11', null]);
-    expect(second.summary.success).toBe(true);
+    expect(second.verdict.success).toBe(true);
   });
 
   it('does not send when the store cannot record the chunk first', async () => {
     const memory = createMemoryStore();
     const broken: IdempotencyStore = {
       ...memory,
-      putChunk: async () => Promise.reject(new (await import('../../lib/idempotency/types.js')).StoreError('down')),
+      putChunk: async () => Promise.reject(new (await import('../../../lib/idempotency/types.js')).StoreError('down')),
     };
     const ctx = context(broken, [ok('10', '100')]);
     await expect(executeOperation(op, ctx)).rejects.toMatchObject({ status: 503, code: 'IdempotencyStoreUnavailable' });

@@ -1,6 +1,6 @@
 import type { RecipientResult } from './operation.js';
 
-export interface Summary {
+export interface Verdict {
   httpStatus: number;
   success: boolean;
   code: string;
@@ -16,7 +16,7 @@ const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
  * The verdict on an executed operation, from its per-recipient results alone. Once anything may have been
  * issued the answer is 200 with the statuses; an error status only ever means nothing was issued.
  */
-export function summarize(results: readonly RecipientResult[], retryAfterSeconds = 1): Summary {
+export function verdictOf(results: readonly RecipientResult[], retryAfterSeconds = 1): Verdict {
   const count = { SENT: 0, FAILED: 0, UNKNOWN: 0, DRY_RUN: 0 };
   for (const r of results) count[r.status] += 1;
   const owed = results.filter((r) => r.status === 'FAILED' && r.retryable);

@@ -1,0 +1,20 @@
+import { createHash } from 'node:crypto';
+import type { Operation } from '../operation.js';
+
+/** (SellerId, FromApp, RequestId) identifies an operation, whatever trigger delivers it. */
+export function operationKey(op: Operation): string {
+  return createHash('sha256')
+    .update(JSON.stringify([op.sellerId.digits, op.fromApp, op.requestId]))
+    .digest('hex');
+}
+
+/** What must match for a redelivery to be the same operation: template, bid, operator and the ordered recipients. */
+export function contentHash(op: Operation): string {
+  const canonical = [
+    op.templateId.digits,
+    op.bid ? op.bid.digits : null,
+    op.operator ?? null,
+    op.recipients.map((r) => [r.uid.digits, r.amountText]),
+  ];
+  return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
+}

@@ -1,0 +1,117 @@
+import type { Logger } from '../log.js';
+import { keepFor, leaseUntil, type LeaseClock } from './lease.js';
+import { StoreError, type ChunkRecord, type IdempotencyStore } from './types.js';
+
+/**
+ * An operation this delivery holds, and the chunk write protocol in one place: SENDING before every attempt,
+ * PENDING while a chunk waits to be retried, its outcome after. Every write is fenced by the owner token and
+ * renews the lease. A write that fails (store down, lease lost) is remembered in `failure`, and from then on
+ * nothing more is announced: the caller must not send what it could not record first.
+ */
+export class OperationClaim {
+  failure: string | undefined;
+  failureCause: unknown;
+  private readonly own: Record<number, ChunkRecord> = {};
+
+  constructor(
+    private readonly store: IdempotencyStore,
+    readonly key: string,
+    private readonly owner: string,
+    readonly chunkSize: number,
+    /** The chunk records as the claim found them. */
+    readonly found: Readonly<Record<number, ChunkRecord>>,
+    private readonly clock: LeaseClock,
+    private readonly ttlMs: number,
+  ) {}
+
+  private async write(n: number, record: ChunkRecord, aheadMs: number): Promise<boolean> {
+    if (this.failure !== undefined) return false;
+    const lease = leaseUntil(this.clock, aheadMs);
+    try {
+      if (
+        await this.store.putChunk(this.key, this.owner, n, record, {
+          leaseUntil: lease,
+          keepForMs: keepFor(this.clock, lease),
+        })
+      ) {
+        this.own[n] = record;
+        return true;
+      }
+      this.failure = 'the lease on this operation was lost to another delivery';
+    } catch (err) {
+      this.failure = err instanceof StoreError ? err.message : 'the idempotency store failed';
+      this.failureCause = err;
+    }
+    return false;
+  }
+
+  /** Before an attempt: false means the attempt must not happen. */
+  sending(n: number, upstreamRequestId: string, callMs: number): Promise<boolean> {
+    return this.write(n, { state: 'SENDING', upstreamRequestId, at: this.clock.now() }, callMs);
+  }
+
+  /** A chunk proven unsent and still owed (PENDING), held while it waits `waitMs` to be retried. */
+  owe(n: number, record: ChunkRecord, waitMs: number): Promise<boolean> {
+    return this.write(n, record, waitMs);
+  }
+
+  /** What an attempt proved (SENT, FAILED, UNKNOWN) or what this delivery leaves owed. */
+  settle(n: number, record: ChunkRecord, idleMs: number): Promise<boolean> {
+    return this.write(n, record, idleMs);
+  }
+
+  /**
+   * Chunks an earlier delivery left SENDING: their request may have gone out, so they become UNKNOWN and are
+   * never sent again. Returns the chunk numbers it marked.
+   */
+  async interruptStale(log: Logger, idleMs: number): Promise<number[]> {
+    const marked: number[] = [];
+    for (const [key, record] of Object.entries(this.found)) {
+      if (record.state !== 'SENDING') continue;
+      const n = Number(key);
+      const unknown: ChunkRecord = {
+        ...record,
+        state: 'UNKNOWN',
+        code: 'InterruptedDelivery',
+        message: `a delivery stopped while upstream RequestId ${record.upstreamRequestId} was being sent; check with GetCouponPage`,
+        at: this.clock.now(),
+      };
+      log.error('chunk interrupted by an earlier delivery: outcome unknown, not re-sent', {
+        chunk: n,
+        upstreamRequestId: record.upstreamRequestId,
+      });
+      await this.write(n, unknown, idleMs);
+      marked.push(n);
+    }
+    return marked;
+  }
+
+  /** Completes the record (every chunk settled) or releases the lease for the next delivery; never throws. */
+  async finish(completed: boolean, log: Logger): Promise<void> {
+    try {
+      await this.store.finish(this.key, this.owner, completed, this.ttlMs);
+    } catch (err) {
+      // The lease runs out soon anyway; progress already recorded stays valid.
+      log.error('could not finish the idempotency record', {
+        error: err instanceof Error ? err.message : String(err),
+        completed,
+      });
+    }
+  }
+
+  /**
+   * Every chunk record this delivery can see: the store's latest (another delivery may have taken over and gone
+   * on), else what this delivery found and wrote; then what its own calls proved (`proven`: SENT, FAILED or
+   * UNKNOWN), which only it knows when the lease was lost before it could write it.
+   */
+  async latest(proven: Readonly<Record<number, ChunkRecord>>): Promise<Record<number, ChunkRecord>> {
+    let seen: Record<number, ChunkRecord> = { ...this.found, ...this.own };
+    try {
+      const record = await this.store.get(this.key);
+      if (record) seen = { ...this.found, ...record.chunks };
+    } catch {
+      // The store cannot be read now: what this delivery found and wrote is still the truth it knows.
+    }
+    return { ...seen, ...proven };
+  }
+}

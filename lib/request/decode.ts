@@ -1,0 +1,107 @@
+import { AppError, invalidRequest, type FieldError } from '../errors.js';
+import type { Operation, OperationRef } from '../operation.js';
+import { TEXT_PATTERN } from '../schema/definitions.js';
+import { validateEnvelope, validateFlat } from '../schema/validators.generated.js';
+import { extract, formOf, isObject } from './forms.js';
+import { pointer } from './pointer.js';
+import { REQUEST_ID, type RequestIdRule } from './request-id.js';
+import { buildOperation, type RequestLimits } from './rules.js';
+import { schemaErrors } from './schema-errors.js';
+import { unreadableNumbers } from './unreadable-numbers.js';
+
+export const MAX_BATCH = 100;
+
+/** One operation of a request: valid and ready to execute, or refused with every problem and answered in place. */
+export type DecodedItem = { operation: Operation } | { ref: OperationRef; error: AppError };
+
+export interface DecodedRequest {
+  batch: boolean;
+  items: DecodedItem[];
+}
+
+const TEXT = new RegExp(TEXT_PATTERN, 'u');
+
+/** What a refusal can name the element by: only values that are themselves valid are echoed. */
+function refOf(value: unknown, form: 'flat' | 'envelope'): OperationRef {
+  const raw = extract(value, form, '').fields;
+  const requestId = raw.requestId.value;
+  const fromApp = raw.fromApp.value;
+  return {
+    form,
+    ...(typeof requestId === 'string' && REQUEST_ID.test(requestId) ? { requestId } : {}),
+    ...(typeof fromApp === 'string' && TEXT.test(fromApp) ? { fromApp } : {}),
+  };
+}
+
+function decodeOne(
+  value: unknown,
+  base: string,
+  limits: RequestLimits,
+  rule: RequestIdRule,
+  index?: number,
+): DecodedItem {
+  const form = index === undefined ? formOf(value) : 'envelope';
+  const ref = refOf(value, form);
+  const errors: FieldError[] = unreadableNumbers(value, base);
+  errors.push(
+    ...schemaErrors(form === 'flat' ? validateFlat : validateEnvelope, value, base, new Set(errors.map((e) => e.path))),
+  );
+  if (!isObject(value)) return { ref, error: invalidRequest(errors, ref.requestId) };
+  const built = buildOperation(extract(value, form, base), limits, rule, index);
+  errors.push(...built.errors);
+  const requestId = built.operation?.requestId ?? ref.requestId;
+  if (errors.length > 0) return { ref, error: invalidRequest(errors, requestId) };
+  if (built.forbidden !== undefined) {
+    return {
+      ref,
+      error: new AppError(
+        403,
+        'Forbidden.SellerMismatch',
+        built.forbidden,
+        requestId === undefined ? {} : { requestId },
+      ),
+    };
+  }
+  return built.operation ? { operation: built.operation } : { ref, error: invalidRequest(errors, requestId) };
+}
+
+function refuseRepeats(items: DecodedItem[]): void {
+  const first = new Map<string, number>();
+  items.forEach((item, i) => {
+    if (!('operation' in item)) return;
+    const op = item.operation;
+    const key = `${op.sellerId.digits}\u0000${op.fromApp}\u0000${op.requestId}`;
+    const seen = first.get(key);
+    if (seen === undefined) {
+      first.set(key, i);
+      return;
+    }
+    const path = pointer('', i, 'requestId');
+    const message = `repeats the operation of /${seen} (same seller, fromApp and requestId)`;
+    items[i] = {
+      ref: { form: op.form, requestId: op.requestId, fromApp: op.fromApp },
+      error: invalidRequest([{ path, message }], op.requestId),
+    };
+  });
+}
+
+/**
+ * A parsed send request (flat, envelope or batch) as operations. A single request that is invalid throws its
+ * one AppError (400 with every problem, or 403 for another seller); a batch is judged element by element, so an
+ * invalid element is answered in its place and never stops the valid ones.
+ */
+export function decodeSendRequest(value: unknown, limits: RequestLimits, rule: RequestIdRule): DecodedRequest {
+  if (!Array.isArray(value)) {
+    const item = decodeOne(value, '', limits, rule);
+    if ('error' in item) throw item.error;
+    return { batch: false, items: [item] };
+  }
+  if (value.length === 0 || value.length > MAX_BATCH) {
+    const message =
+      value.length === 0 ? 'a batch must hold at least one request' : `a batch must hold at most ${MAX_BATCH} requests`;
+    throw invalidRequest([{ path: '', message }]);
+  }
+  const items = value.map((element, i) => decodeOne(element, pointer('', i), limits, rule, i));
+  refuseRepeats(items);
+  return { batch: true, items };
+}
