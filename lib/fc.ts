@@ -15,8 +15,6 @@ export interface FcContext {
   retryCount?: number;
 }
 
-export type FcHandler<TResult> = (event: Buffer, context: FcContext) => Promise<TResult>;
-
 /** FC has no getRemainingTimeInMillis: the deadline is the start of the invocation plus the function's timeout. */
 export function invocationDeadline(context: FcContext, startedAt: number, fallbackTimeoutSeconds = 3): number {
   const timeout = context.function?.timeout;

@@ -2,6 +2,8 @@ import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { FcContext, FcCredentials } from '../lib/fc.js';
 import type { FcHttpResponse } from '../lib/triggers/http.js';
+import { buildHttpEvent, eventInputOf } from './fc-http-event.js';
+import { BodyTooLarge, hardenServer, readBody, sendJson } from './http-io.js';
 import { listen, type Listening } from './listen.js';
 
 export type FcFunction = (event: Buffer, context: FcContext) => Promise<unknown>;
@@ -36,35 +38,13 @@ const INVOKE_PATHS = [
   /^\/2023-03-30\/functions\/([^/]+)\/invocations\/?$/,
   /^\/2016-08-15\/services\/[^/]+\/functions\/([^/]+)\/invocations\/?$/,
 ];
+const ASYNC_RESULTS = '/__gateway/invocations/';
+/** FC's limit on a synchronous invocation's payload. */
 const MAX_BODY = 32 * 1024 * 1024;
+const DEFAULT_ACCOUNT = '1234567890123456';
 
 const fcRequestId = () =>
   `1-${Math.floor(Date.now() / 1000).toString(16)}-${randomBytes(4).toString('hex')}-${randomBytes(6).toString('hex')}`;
-
-function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) req.destroy(new Error('request body above 32 MB'));
-      else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-function isText(contentType: string | undefined): boolean {
-  const ct = (contentType ?? '').toLowerCase();
-  return (
-    ct === '' ||
-    ct.startsWith('text/') ||
-    ct.includes('json') ||
-    ct.includes('xml') ||
-    ct.includes('x-www-form-urlencoded')
-  );
-}
 
 function serialise(result: unknown): string {
   if (typeof result === 'string') return result;
@@ -72,14 +52,37 @@ function serialise(result: unknown): string {
   return JSON.stringify(result ?? null);
 }
 
+const errorOf = (err: unknown) => ({
+  errorMessage: err instanceof Error ? err.message : String(err),
+  errorType: err instanceof Error ? err.name : 'Error',
+});
+
+/** A refusal by the gateway itself, in FC's error shape: `Code`, `Message`, `RequestId`, and the header. */
+class GatewayRefusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function refuse(res: http.ServerResponse, err: GatewayRefusal, requestId = fcRequestId()): void {
+  const body = JSON.stringify({ Code: err.code, Message: err.message, RequestId: requestId });
+  sendJson(res, err.status, body, { 'x-fc-request-id': requestId });
+}
+
 /**
  * The local stand-in for the FC 3.0 front end: InvokeFunction (Sync and Async with FC's default retries) for
- * every function, and every other request mapped to an HTTP trigger event for the HTTP function and back.
+ * every function, and every other request mapped to an HTTP trigger event for the HTTP function and back. No
+ * request can stop it: a malformed one gets a 4xx, and nothing a function throws leaves this server.
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const asyncRecords = new Map<string, AsyncRecord>();
   const log = options.log ?? (() => undefined);
   const retryDelays = options.asyncRetryDelaysMs ?? [1000, 2000, 4000];
+  const accountId = options.accountId ?? DEFAULT_ACCOUNT;
 
   const contextFor = (name: string, requestId: string, retryCount = 0): FcContext => ({
     requestId,
@@ -87,7 +90,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     function: { name, handler: 'index.handler', memory: 512, timeout: options.timeoutSeconds ?? 60 },
     service: { logProject: '', logStore: '', qualifier: 'LATEST' },
     region: options.region ?? 'cn-hangzhou',
-    accountId: options.accountId ?? '1234567890123456',
+    accountId,
     retryCount,
   });
 
@@ -103,16 +106,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           record.status = 'succeeded';
           return;
         } catch (err) {
-          record.error = {
-            errorMessage: err instanceof Error ? err.message : String(err),
-            errorType: err instanceof Error ? err.name : 'Error',
-          };
+          record.error = errorOf(err);
+          const willRetry = attempt < retryDelays.length;
           log({
             msg: 'async invocation failed',
             functionName: name,
             requestId,
             attempt: attempt + 1,
-            willRetry: attempt < retryDelays.length,
+            willRetry,
             error: record.error.errorMessage,
           });
         }
@@ -122,14 +123,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   const invoke = async (req: http.IncomingMessage, res: http.ServerResponse, name: string) => {
-    const fn = options.functions[name];
-    if (!fn) {
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ Code: 'FunctionNotFound', Message: `function ${name} does not exist` }));
-      return;
-    }
-    const event = await readBody(req);
     const requestId = fcRequestId();
+    const fn = options.functions[name];
+    if (!fn) throw new GatewayRefusal(404, 'FunctionNotFound', `function ${name.slice(0, 64)} does not exist`);
+    const event = await readBody(req, MAX_BODY);
     const type = String(req.headers['x-fc-invocation-type'] ?? 'Sync').toLowerCase();
     if (type === 'async') {
       invokeAsync(name, fn, event, requestId);
@@ -139,61 +136,26 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     try {
       const result = await fn(event, contextFor(name, requestId));
-      res.writeHead(200, { 'content-type': 'application/json', 'x-fc-request-id': requestId });
-      res.end(serialise(result));
+      sendJson(res, 200, serialise(result), { 'x-fc-request-id': requestId });
     } catch (err) {
-      const body = {
-        errorMessage: err instanceof Error ? err.message : String(err),
-        errorType: err instanceof Error ? err.name : 'Error',
-      };
-      res.writeHead(200, {
-        'content-type': 'application/json',
+      sendJson(res, 200, JSON.stringify(errorOf(err)), {
         'x-fc-request-id': requestId,
         'x-fc-error-type': 'UnhandledInvocationError',
       });
-      res.end(JSON.stringify(body));
     }
   };
 
   const viaHttpTrigger = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => {
     const fn = options.functions[options.httpFunction];
-    if (!fn) throw new Error(`no HTTP function ${options.httpFunction}`);
-    const body = await readBody(req);
+    if (!fn) throw new GatewayRefusal(404, 'FunctionNotFound', `no HTTP function ${options.httpFunction}`);
+    const body = await readBody(req, MAX_BODY);
     const requestId = fcRequestId();
-    const headers: Record<string, string> = {};
-    for (let i = 0; i < req.rawHeaders.length; i += 2) {
-      const k = req.rawHeaders[i] ?? '';
-      const v = req.rawHeaders[i + 1] ?? '';
-      headers[k] = headers[k] === undefined ? v : `${headers[k]},${v}`;
+    let event;
+    try {
+      event = buildHttpEvent({ ...eventInputOf(req), url, body, requestId, accountId, now: Date.now() });
+    } catch {
+      throw new GatewayRefusal(400, 'InvalidPath', 'the request path has invalid percent-encoding');
     }
-    const queryParameters: Record<string, string> = {};
-    for (const [k, v] of url.searchParams)
-      queryParameters[k] = queryParameters[k] === undefined ? v : `${queryParameters[k]},${v}`;
-    const text = isText(req.headers['content-type']);
-    const now = Date.now();
-    const event = {
-      version: 'v1',
-      rawPath: url.pathname,
-      body: text ? body.toString('utf8') : body.toString('base64'),
-      isBase64Encoded: !text,
-      headers,
-      queryParameters,
-      requestContext: {
-        accountId: options.accountId ?? '1234567890123456',
-        domainName: `${url.host}`,
-        domainPrefix: 'local',
-        http: {
-          method: req.method ?? 'GET',
-          path: decodeURIComponent(url.pathname),
-          protocol: `HTTP/${req.httpVersion}`,
-          sourceIp: req.socket.remoteAddress ?? '',
-          userAgent: req.headers['user-agent'] ?? '',
-        },
-        requestId,
-        time: new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-        timeEpoch: String(now),
-      },
-    };
     let answer: FcHttpResponse;
     try {
       answer = (await fn(
@@ -201,17 +163,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         contextFor(options.httpFunction, requestId),
       )) as FcHttpResponse;
     } catch (err) {
-      res.writeHead(502, {
-        'content-type': 'application/json',
+      sendJson(res, 502, JSON.stringify({ ...errorOf(err), errorType: 'UnhandledInvocationError' }), {
         'x-fc-request-id': requestId,
         'x-fc-error-type': 'UnhandledInvocationError',
       });
-      res.end(
-        JSON.stringify({
-          errorMessage: err instanceof Error ? err.message : String(err),
-          errorType: 'UnhandledInvocationError',
-        }),
-      );
       return;
     }
     const payload = answer.isBase64Encoded
@@ -221,23 +176,46 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     res.end(req.method === 'HEAD' ? undefined : payload);
   };
 
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+  const asyncResult = (res: http.ServerResponse, id: string) => {
+    const record = asyncRecords.get(id);
+    if (!record) throw new GatewayRefusal(404, 'InvocationNotFound', 'no asynchronous invocation has this id');
+    sendJson(res, 200, JSON.stringify(record));
+  };
+
+  const route = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+    } catch {
+      throw new GatewayRefusal(400, 'InvalidRequest', 'the Host header or the request target is not valid');
+    }
     const match = INVOKE_PATHS.map((p) => p.exec(url.pathname)).find((m) => m !== null);
-    let work: Promise<void>;
-    if (match && req.method === 'POST') work = invoke(req, res, decodeURIComponent(match[1] ?? ''));
-    else if (url.pathname.startsWith('/__gateway/invocations/') && req.method === 'GET') {
-      const record = asyncRecords.get(url.pathname.slice('/__gateway/invocations/'.length));
-      res.writeHead(record ? 200 : 404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(record ?? { Code: 'NotFound' }));
-      return;
-    } else work = viaHttpTrigger(req, res, url);
-    work.catch((err: unknown) => {
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({ errorMessage: err instanceof Error ? err.message : String(err), errorType: 'GatewayError' }),
-      );
+    if (match && req.method === 'POST') {
+      let name: string;
+      try {
+        name = decodeURIComponent(match[1] ?? '');
+      } catch {
+        throw new GatewayRefusal(400, 'InvalidPath', 'the function name has invalid percent-encoding');
+      }
+      return invoke(req, res, name);
+    }
+    if (url.pathname.startsWith(ASYNC_RESULTS) && req.method === 'GET') {
+      return asyncResult(res, url.pathname.slice(ASYNC_RESULTS.length));
+    }
+    return viaHttpTrigger(req, res, url);
+  };
+
+  const server = http.createServer((req, res) => {
+    route(req, res).catch((err: unknown) => {
+      if (err instanceof GatewayRefusal) return refuse(res, err);
+      if (err instanceof BodyTooLarge) {
+        res.setHeader('connection', 'close');
+        return refuse(res, new GatewayRefusal(413, 'PayloadTooLarge', err.message));
+      }
+      log({ msg: 'gateway error', error: errorOf(err).errorMessage });
+      return refuse(res, new GatewayRefusal(500, 'GatewayError', 'the local gateway could not handle this request'));
     });
   });
+  hardenServer(server);
   return listen(server, options.host ?? '127.0.0.1', options.port ?? 0);
 }

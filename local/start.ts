@@ -2,11 +2,12 @@
  * `npm start`: the local stack. A ResellerTrade emulator and an FC gateway running the three functions
  * against it, with no credentials and no network. Stops cleanly on SIGINT/SIGTERM.
  */
+import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { FUNCTIONS } from '../functions/manifest.js';
 import { startEmulator } from './emulator/server.js';
 import { startGateway, type FcFunction } from './gateway.js';
 
-const FUNCTIONS = { 'coupon-http': 'http', 'coupon-event': 'event', 'coupon-timer': 'timer' } as const;
 const DEFAULT_KEY_ID = 'LTAI5tLocalEmulatorKey';
 const DEFAULT_KEY_SECRET = 'local-emulator-secret-not-for-production';
 
@@ -24,13 +25,25 @@ function num(name: string, fallback: number): number {
   return n;
 }
 
-async function loadFunctions(): Promise<Record<string, FcFunction>> {
-  const fromDist = process.env['LOCAL_FUNCTIONS'] === 'dist';
+type FunctionSource = 'src' | 'dist';
+
+function functionSource(): FunctionSource {
+  const raw = process.env['LOCAL_FUNCTIONS'] || 'src';
+  if (raw === 'src' || raw === 'dist') return raw;
+  process.stderr.write(
+    `LOCAL_FUNCTIONS must be "src" (the TypeScript sources, the default) or "dist" (the built bundles); got "${raw.slice(0, 64)}"\n`,
+  );
+  process.exit(2);
+}
+
+async function loadFunctions(source: FunctionSource): Promise<Record<string, FcFunction>> {
   const out: Record<string, FcFunction> = {};
   for (const [name, file] of Object.entries(FUNCTIONS)) {
-    const url = fromDist
-      ? pathToFileURL(`${process.cwd()}/dist/${name}/index.mjs`).href
-      : new URL(`../functions/${file}.ts`, import.meta.url).href;
+    const path = `${process.cwd()}/dist/${name}/index.mjs`;
+    if (source === 'dist' && !existsSync(path)) {
+      throw new Error(`LOCAL_FUNCTIONS=dist but ${path} does not exist: run npm run build first`);
+    }
+    const url = source === 'dist' ? pathToFileURL(path).href : new URL(`../${file}`, import.meta.url).href;
     const mod = (await import(url)) as { handler: FcFunction };
     out[name] = mod.handler;
   }
@@ -54,7 +67,8 @@ async function main(): Promise<void> {
     firstYouhuiId: BigInt(process.env['EMULATOR_FIRST_YOUHUI_ID'] || '18338'),
   });
   process.env['RESELLERTRADE_ENDPOINT'] ||= emulator.url;
-  const functions = await loadFunctions();
+  const source = functionSource();
+  const functions = await loadFunctions(source);
   const retryDelay = num('ASYNC_RETRY_DELAY_MS', 1000);
   const gateway = await startGateway({
     port: num('PORT', 9000),
@@ -72,6 +86,7 @@ async function main(): Promise<void> {
     endpoint: process.env['RESELLERTRADE_ENDPOINT'],
     idempotencyStore: process.env['IDEMPOTENCY_STORE'] || 'memory',
     functions: Object.keys(functions),
+    functionSource: source,
     emulatorAccessKeyId: accessKeyId,
     // Printed only while it is the built-in development default (CONTRACT §5); a configured one never is.
     ...(accessKeySecret === DEFAULT_KEY_SECRET ? { emulatorDefaultKey: accessKeySecret } : {}),
@@ -87,6 +102,11 @@ async function main(): Promise<void> {
     line({ msg: 'stopped' });
     process.exit(0);
   };
+  // Nothing a request does may stop the stack: an error that escaped every handler is logged, not fatal.
+  process.on('uncaughtException', (err) => line({ level: 'error', msg: 'uncaught error', error: err.message }));
+  process.on('unhandledRejection', (err) =>
+    line({ level: 'error', msg: 'unhandled rejection', error: err instanceof Error ? err.message : String(err) }),
+  );
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }

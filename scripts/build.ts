@@ -7,11 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { compileSchemas, generatedPath } from './compile-schemas.js';
 
-export const FUNCTIONS = {
-  'coupon-http': 'functions/http.ts',
-  'coupon-event': 'functions/event.ts',
-  'coupon-timer': 'functions/timer.ts',
-} as const;
+import { FUNCTIONS } from '../functions/manifest.js';
+
+export { FUNCTIONS };
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { acsTimestamp } from '../acs/encode.js';
 import { sha256Hex, signV3 } from '../acs/v3.js';
 import { classifyResponse, type UpstreamOutcome } from './mapping.js';
-import { API_VERSION } from './form.js';
+import { ACS_HEADER, RESELLERTRADE_API_VERSION } from '../acs/constants.js';
 import { TransportError, type Transport } from './transport.js';
 
 export interface Credentials {
@@ -29,22 +29,22 @@ const USER_AGENT = 'coupon-sender (FC nodejs20)';
 export function signRpcHeaders(input: SignInput): Record<string, string> {
   const headers: Record<string, string> = {
     host: input.host,
-    'x-acs-version': API_VERSION,
-    'x-acs-action': input.action,
+    [ACS_HEADER.version]: RESELLERTRADE_API_VERSION,
+    [ACS_HEADER.action]: input.action,
     'user-agent': USER_AGENT,
-    'x-acs-date': acsTimestamp(input.date),
-    'x-acs-signature-nonce': input.nonce,
+    [ACS_HEADER.date]: acsTimestamp(input.date),
+    [ACS_HEADER.nonce]: input.nonce,
     accept: 'application/json',
     'content-type': 'application/x-www-form-urlencoded',
-    'x-acs-content-sha256': sha256Hex(input.body),
-    'x-acs-credentials-provider': input.credentials.securityToken ? 'static_sts' : 'static_ak',
+    [ACS_HEADER.contentSha256]: sha256Hex(input.body),
+    [ACS_HEADER.credentialsProvider]: input.credentials.securityToken ? 'static_sts' : 'static_ak',
   };
   if (input.credentials.securityToken) {
-    headers['x-acs-accesskey-id'] = input.credentials.accessKeyId;
-    headers['x-acs-security-token'] = input.credentials.securityToken;
+    headers[ACS_HEADER.accessKeyId] = input.credentials.accessKeyId;
+    headers[ACS_HEADER.securityToken] = input.credentials.securityToken;
   }
   const { authorization } = signV3(
-    { method: 'POST', pathname: '/', query: {}, headers, hashedPayload: headers['x-acs-content-sha256'] ?? '' },
+    { method: 'POST', pathname: '/', query: {}, headers, hashedPayload: headers[ACS_HEADER.contentSha256] ?? '' },
     input.credentials.accessKeyId,
     input.credentials.accessKeySecret,
   );

@@ -1,8 +1,6 @@
 import { escape } from 'node:querystring';
 import type { Operation, Recipient } from '../operation.js';
 
-export const API_VERSION = '2019-12-27';
-
 /**
  * The SendCoupon form body exactly as the official SDK builds it (`OpenApiUtil.toForm`): top-level fields,
  * then `UserAmountModelList.N.Uid` / `.Amount`, N from 1, values escaped by Node's querystring. Ids go out as

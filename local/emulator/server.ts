@@ -1,8 +1,16 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { verifyV1, type V1VerifyResult } from '../../lib/acs/v1.js';
-import { verifyV3, type V3VerifyResult } from '../../lib/acs/v3.js';
+import {
+  ACS3_ALGORITHM,
+  ACS3_ALWAYS_SIGNED,
+  ACS_HEADER,
+  ACS_MAX_SKEW_MS,
+  RESELLERTRADE_API_VERSION,
+} from '../../lib/acs/constants.js';
 import { rawNumber, stringifyExact } from '../../lib/json.js';
+import { verifyV1, type V1VerifyResult } from '../auth/v1.js';
+import { verifyV3, type V3VerifyResult } from '../auth/verify-v3.js';
+import { BodyTooLarge, hardenServer, readBody, sendJson } from '../http-io.js';
 import { FaultQueue, parseFault, type Fault } from './faults.js';
 import { Ledger } from './ledger.js';
 import { TokenBucket } from './rate.js';
@@ -39,8 +47,9 @@ export interface Emulator {
 }
 
 const HOST_ID = 'resellertrade.aliyuncs.com';
-const VERSION = '2019-12-27';
-const MAX_SKEW_MS = 15 * 60 * 1000;
+const MAX_BODY = 4 * 1024 * 1024;
+/** What an RPC call must sign: the ACS3 minimum plus the action and version it names. */
+const RPC_SIGNED = [...ACS3_ALWAYS_SIGNED, ACS_HEADER.action, ACS_HEADER.version];
 
 class ApiError extends Error {
   constructor(
@@ -58,22 +67,6 @@ function refuseUnless(verdict: V1VerifyResult | V3VerifyResult): void {
   const status =
     verdict.code === 'InvalidAccessKeyId.NotFound' ? 404 : verdict.code === 'IncompleteSignature' ? 400 : 403;
   throw new ApiError(status, verdict.code, verdict.message);
-}
-
-function readBody(req: http.IncomingMessage, limit = 4 * 1024 * 1024): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
-        reject(new ApiError(413, 'RequestTooLarge', 'The request body is too large.'));
-        req.destroy();
-      } else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 function params(search: URLSearchParams): Record<string, string> {
@@ -105,11 +98,14 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   };
   const lookupSecret = (id: string) => (id === options.accessKeyId ? options.accessKeySecret : undefined);
 
+  // Every answer carries x-acs-request-id, as the real service's do.
   const send = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
-    if (res.destroyed || res.headersSent) return;
-    const text = typeof body === 'string' ? body : stringifyExact(body);
-    res.writeHead(status, { 'content-type': 'application/json;charset=utf-8', ...headers });
-    res.end(text);
+    const requestId = (body as { RequestId?: unknown } | null)?.RequestId;
+    const id = typeof requestId === 'string' ? requestId : randomUUID().toUpperCase();
+    sendJson(res, status, typeof body === 'string' ? body : stringifyExact(body), {
+      [ACS_HEADER.requestId]: id,
+      ...headers,
+    });
   };
   const sendError = (res: http.ServerResponse, err: ApiError, headers: Record<string, string> = {}) => {
     const requestId = randomUUID().toUpperCase();
@@ -143,16 +139,15 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     let nonce: string | undefined;
     let token: string | undefined;
     if ((headers['authorization'] ?? '').startsWith('ACS3-')) {
-      if (!headers['authorization']?.startsWith('ACS3-HMAC-SHA256 '))
-        throw new ApiError(400, 'UnsupportedSignatureAlgorithm', 'Only ACS3-HMAC-SHA256 is supported.');
-      refuseUnless(
-        verifyV3({ method: req.method ?? 'POST', pathname: url.pathname, query, headers, body }, lookupSecret),
-      );
-      action = headers['x-acs-action'];
-      version = headers['x-acs-version'];
-      timestamp = headers['x-acs-date'];
-      nonce = headers['x-acs-signature-nonce'];
-      token = headers['x-acs-security-token'];
+      if (!headers['authorization']?.startsWith(`${ACS3_ALGORITHM} `))
+        throw new ApiError(400, 'UnsupportedSignatureAlgorithm', `Only ${ACS3_ALGORITHM} is supported.`);
+      const request = { method: req.method ?? 'POST', pathname: url.pathname, query, headers, body };
+      refuseUnless(verifyV3(request, lookupSecret, RPC_SIGNED));
+      action = headers[ACS_HEADER.action];
+      version = headers[ACS_HEADER.version];
+      timestamp = headers[ACS_HEADER.date];
+      nonce = headers[ACS_HEADER.nonce];
+      token = headers[ACS_HEADER.securityToken];
     } else if (query['Signature'] !== undefined) {
       const all = { ...query, ...form };
       refuseUnless(verifyV1(req.method ?? 'POST', all, lookupSecret));
@@ -178,19 +173,23 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     const at = timestamp && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(timestamp) ? Date.parse(timestamp) : NaN;
     if (Number.isNaN(at))
       throw new ApiError(400, 'InvalidTimeStamp.Format', 'The timestamp must be yyyy-MM-ddTHH:mm:ssZ (UTC).');
-    if (Math.abs(Date.now() - at) > MAX_SKEW_MS)
+    if (Math.abs(Date.now() - at) > ACS_MAX_SKEW_MS)
       throw new ApiError(
         400,
         'InvalidTimeStamp.Expired',
         'The timestamp is more than 15 minutes away from the server time.',
       );
     const now = Date.now();
-    for (const [n, seen] of nonces) if (now - seen > MAX_SKEW_MS) nonces.delete(n);
+    for (const [n, seen] of nonces) if (now - seen > ACS_MAX_SKEW_MS) nonces.delete(n);
     if (!nonce) throw new ApiError(400, 'MissingSignatureNonce', 'SignatureNonce is required.');
     if (nonces.has(nonce)) throw new ApiError(400, 'SignatureNonceUsed', 'The request signature nonce has been used.');
     nonces.set(nonce, now);
-    if (version !== VERSION)
-      throw new ApiError(400, 'InvalidVersion', `Specified parameter Version is not valid (expected ${VERSION}).`);
+    if (version !== RESELLERTRADE_API_VERSION)
+      throw new ApiError(
+        400,
+        'InvalidVersion',
+        `Specified parameter Version is not valid (expected ${RESELLERTRADE_API_VERSION}).`,
+      );
     if (!action) throw new ApiError(400, 'MissingAction', 'Action is required.');
     return { action, params: { ...query, ...form } };
   };
@@ -304,6 +303,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
 
   const applyFault = (fault: Fault, res: http.ServerResponse, p: Record<string, string>): void => {
     stats.faults += 1;
+    const headers = fault.headers ?? {};
     switch (fault.mode) {
       case 'throttle':
         return sendError(
@@ -313,6 +313,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
             fault.code ?? 'Throttling.User',
             'Request was denied due to user flow control.',
           ),
+          headers,
         );
       case 'error':
         return sendError(
@@ -322,7 +323,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
             fault.code ?? (fault.status === 500 ? 'InternalError' : 'ServiceUnavailable'),
             'The request has failed due to a temporary failure of the server.',
           ),
+          headers,
         );
+      case 'respond':
+        if (fault.issue !== false) sendCoupon(p);
+        return send(res, fault.status ?? 200, fault.body ?? '', headers);
       case 'business-error':
         if (fault.status !== undefined && fault.status !== 200) {
           return sendError(
@@ -350,7 +355,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   };
 
   const handleRpc = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => {
-    const body = await readBody(req);
+    const body = await readBody(req, MAX_BODY);
     const { action, params: p } = authenticate(req, url, body);
     if (action === 'SendCoupon') {
       stats.sendCoupon += 1;
@@ -369,7 +374,12 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   };
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://emulator');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://emulator');
+    } catch {
+      return sendError(res, new ApiError(400, 'InvalidUrl', 'The request target is not a valid URL.'));
+    }
     if (url.pathname === '/__emulator/coupons' && req.method === 'GET')
       return send(res, 200, { coupons: ledger.list() });
     if (url.pathname === '/__emulator/stats' && req.method === 'GET') return send(res, 200, stats);
@@ -384,7 +394,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     if (url.pathname === '/__emulator/faults' && req.method === 'POST') {
       let value: unknown;
       try {
-        value = JSON.parse((await readBody(req)).toString('utf8'));
+        value = JSON.parse((await readBody(req, MAX_BODY)).toString('utf8'));
       } catch {
         return send(res, 400, { Code: 'InvalidJson', Message: 'The body must be JSON.' });
       }
@@ -400,6 +410,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     try {
       await handleRpc(req, res, url);
     } catch (err) {
+      if (err instanceof BodyTooLarge) return sendError(res, new ApiError(413, 'RequestTooLarge', err.message));
       stats.rejected += err instanceof ApiError && err.code !== 'Throttling.User' ? 1 : 0;
       sendError(
         res,
@@ -418,7 +429,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       ),
     );
   });
-  server.keepAliveTimeout = 5000;
+  hardenServer(server);
   const listening = await listen(server, options.host ?? '127.0.0.1', options.port ?? 0);
   return {
     url: listening.url,

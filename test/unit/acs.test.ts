@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { signV1, stringToSignV1, verifyV1 } from '../../lib/acs/v1.js';
-import { sha256Hex, signV3, verifyV3 } from '../../lib/acs/v3.js';
+import { createHash, createHmac } from 'node:crypto';
+import { ACS3_ALWAYS_SIGNED } from '../../lib/acs/constants.js';
 import { percentEncode } from '../../lib/acs/encode.js';
+import { sha256Hex, signV3 } from '../../lib/acs/v3.js';
+import { signV1, stringToSignV1, verifyV1 } from '../../local/auth/v1.js';
+import { verifyV3 } from '../../local/auth/verify-v3.js';
 import { v1Vectors, v3Vectors } from '../fixtures/signing-vectors.js';
 
 describe('percentEncode', () => {
@@ -48,18 +51,125 @@ describe('V3 ACS3-HMAC-SHA256 vectors', () => {
     const headers = { ...v.request.headers, Authorization: v.authorization };
     const lookup = (id: string) => (id === v.accessKeyId ? v.secret : undefined);
     const req = { method: 'POST', pathname: '/', query: {}, headers, body };
-    expect(verifyV3(req, lookup)).toEqual({ ok: true, accessKeyId: v.accessKeyId });
-    expect(verifyV3({ ...req, body: Buffer.from(`${v.body}0`) }, lookup)).toMatchObject({
+    expect(verifyV3(req, lookup, ACS3_ALWAYS_SIGNED)).toMatchObject({ ok: true, accessKeyId: v.accessKeyId });
+    expect(verifyV3({ ...req, body: Buffer.from(`${v.body}0`) }, lookup, ACS3_ALWAYS_SIGNED)).toMatchObject({
       ok: false,
       code: 'SignatureDoesNotMatch',
     });
-    expect(verifyV3({ ...req, headers: { ...headers, 'x-acs-date': '2024-01-01T00:00:01Z' } }, lookup)).toMatchObject({
+    expect(
+      verifyV3({ ...req, headers: { ...headers, 'x-acs-date': '2024-01-01T00:00:01Z' } }, lookup, ACS3_ALWAYS_SIGNED),
+    ).toMatchObject({
       ok: false,
       code: 'SignatureDoesNotMatch',
     });
-    expect(verifyV3(req, () => 'not-the-secret')).toMatchObject({ ok: false, code: 'SignatureDoesNotMatch' });
-    expect(verifyV3(req, () => undefined)).toMatchObject({ ok: false, code: 'InvalidAccessKeyId.NotFound' });
+    expect(verifyV3(req, () => 'not-the-secret', ACS3_ALWAYS_SIGNED)).toMatchObject({
+      ok: false,
+      code: 'SignatureDoesNotMatch',
+    });
+    expect(verifyV3(req, () => undefined, ACS3_ALWAYS_SIGNED)).toMatchObject({
+      ok: false,
+      code: 'InvalidAccessKeyId.NotFound',
+    });
     const { Authorization: _omit, ...unsigned } = headers;
-    expect(verifyV3({ ...req, headers: unsigned }, lookup)).toMatchObject({ ok: false, code: 'IncompleteSignature' });
+    expect(verifyV3({ ...req, headers: unsigned }, lookup, ACS3_ALWAYS_SIGNED)).toMatchObject({
+      ok: false,
+      code: 'IncompleteSignature',
+    });
+  });
+});
+
+/**
+ * ACS3 as Alibaba's SDKs in other languages sign it (every header they send), written here from the
+ * specification on its own, so the verifier is checked against a signer that shares no code with lib/.
+ */
+function signEveryHeader(
+  body: string,
+  headers: Record<string, string>,
+  id: string,
+  secret: string,
+): Record<string, string> {
+  const hash = createHash('sha256').update(body).digest('hex');
+  const all: Record<string, string> = { ...headers, 'x-acs-content-sha256': hash };
+  const names = Object.keys(all)
+    .map((n) => n.toLowerCase())
+    .sort();
+  const lower = Object.fromEntries(Object.entries(all).map(([k, v]) => [k.toLowerCase(), v.trim()]));
+  const canonical = ['POST', '/', '', names.map((n) => `${n}:${lower[n]}\n`).join(''), names.join(';'), hash].join(
+    '\n',
+  );
+  const toSign = `ACS3-HMAC-SHA256\n${createHash('sha256').update(canonical).digest('hex')}`;
+  const signature = createHmac('sha256', secret).update(toSign).digest('hex');
+  return {
+    ...all,
+    Authorization: `ACS3-HMAC-SHA256 Credential=${id},SignedHeaders=${names.join(';')},Signature=${signature}`,
+  };
+}
+
+describe("verifying over the caller's SignedHeaders", () => {
+  const body = 'SellerId=1&TemplateId=2';
+  const base = {
+    host: 'resellertrade.aliyuncs.com',
+    accept: 'application/json',
+    'user-agent': 'AlibabaCloud (Linux; x86_64) Python/3.11 Core/1.0 TeaDSL/2',
+    'content-type': 'application/x-www-form-urlencoded',
+    'x-acs-action': 'SendCoupon',
+    'x-acs-version': '2019-12-27',
+    'x-acs-date': '2026-11-29T10:00:00Z',
+    'x-acs-signature-nonce': 'n-1',
+  };
+  const lookup = (id: string) => (id === 'AK' ? 'secret' : undefined);
+  const request = (headers: Record<string, string>) => ({
+    method: 'POST',
+    pathname: '/',
+    query: {},
+    headers,
+    body: Buffer.from(body),
+  });
+
+  it('accepts a request signed over every header it sends (as the Python SDK does)', () => {
+    expect(verifyV3(request(signEveryHeader(body, base, 'AK', 'secret')), lookup, ACS3_ALWAYS_SIGNED)).toMatchObject({
+      ok: true,
+      signedHeaders: expect.arrayContaining(['accept', 'user-agent']),
+    });
+  });
+
+  it('refuses one whose signed header was changed on the way', () => {
+    const signed = signEveryHeader(body, base, 'AK', 'secret');
+    expect(verifyV3(request({ ...signed, accept: 'text/plain' }), lookup, ACS3_ALWAYS_SIGNED)).toMatchObject({
+      ok: false,
+      code: 'SignatureDoesNotMatch',
+    });
+  });
+
+  it.each(['host', 'x-acs-date', 'x-acs-signature-nonce', 'x-acs-content-sha256'])(
+    'refuses one whose SignedHeaders omits %s',
+    (name) => {
+      const { [name]: _dropped, ...rest } = base as Record<string, string>;
+      const signed = signEveryHeader(body, rest, 'AK', 'secret');
+      // The header is still sent, just not signed.
+      const sent =
+        name === 'x-acs-content-sha256' ? signed : { ...signed, [name]: (base as Record<string, string>)[name] ?? '' };
+      if (name === 'x-acs-content-sha256') {
+        const auth = (signed['Authorization'] ?? '').replace('x-acs-content-sha256;', '');
+        expect(verifyV3(request({ ...signed, Authorization: auth }), lookup, ACS3_ALWAYS_SIGNED)).toMatchObject({
+          ok: false,
+          code: 'IncompleteSignature',
+        });
+        return;
+      }
+      expect(verifyV3(request(sent), lookup, ACS3_ALWAYS_SIGNED)).toMatchObject({
+        ok: false,
+        code: 'IncompleteSignature',
+      });
+    },
+  );
+
+  it('refuses one that lists a header it does not send', () => {
+    const signed = signEveryHeader(body, { ...base, 'x-extra': '1' }, 'AK', 'secret');
+    const { 'x-extra': _gone, ...sent } = signed;
+    expect(verifyV3(request(sent), lookup, ACS3_ALWAYS_SIGNED)).toMatchObject({
+      ok: false,
+      code: 'IncompleteSignature',
+    });
   });
 });

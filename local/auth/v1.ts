@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { percentEncode } from './encode.js';
+import { percentEncode } from '../../lib/acs/encode.js';
 
 /** V1 (RPC, HMAC-SHA1): the signature covers every parameter, query and form body together, but `Signature`. */
 export function stringToSignV1(method: string, params: Readonly<Record<string, string>>): string {

@@ -1,0 +1,8 @@
+/** The functions `s.yaml` deploys, by name, with their entry files: the one list build, local stack and tests read. */
+export const FUNCTIONS = {
+  'coupon-http': 'functions/http.ts',
+  'coupon-event': 'functions/event.ts',
+  'coupon-timer': 'functions/timer.ts',
+} as const;
+
+export type FunctionName = keyof typeof FUNCTIONS;
