@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { FcContext, FcCredentials } from '../lib/fc.js';
 import type { FcHttpResponse } from '../lib/triggers/http.js';
 import { buildHttpEvent, eventInputOf } from './fc-http-event.js';
-import { BodyTooLarge, hardenServer, readBody, sendJson } from './http-io.js';
+import { BodyTimeout, BodyTooLarge, hardenServer, readBody, sendJson } from './http-io.js';
 import { listen, type Listening } from './listen.js';
 
 export type FcFunction = (event: Buffer, context: FcContext) => Promise<unknown>;
@@ -208,9 +208,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const server = http.createServer((req, res) => {
     route(req, res).catch((err: unknown) => {
       if (err instanceof GatewayRefusal) return refuse(res, err);
-      if (err instanceof BodyTooLarge) {
+      if (err instanceof BodyTooLarge || err instanceof BodyTimeout) {
         res.setHeader('connection', 'close');
-        return refuse(res, new GatewayRefusal(413, 'PayloadTooLarge', err.message));
+        const status = err instanceof BodyTooLarge ? 413 : 408;
+        return refuse(
+          res,
+          new GatewayRefusal(status, err instanceof BodyTooLarge ? 'PayloadTooLarge' : 'RequestTimeout', err.message),
+        );
       }
       log({ msg: 'gateway error', error: errorOf(err).errorMessage });
       return refuse(res, new GatewayRefusal(500, 'GatewayError', 'the local gateway could not handle this request'));

@@ -1,5 +1,15 @@
 import type http from 'node:http';
 
+/** How long a request body may pause before the connection is given up (Node checks its own timeouts only every 30 s). */
+const BODY_IDLE_MS = 5_000;
+
+export class BodyTimeout extends Error {
+  constructor() {
+    super(`the request body stopped arriving for ${BODY_IDLE_MS} ms`);
+    this.name = 'BodyTimeout';
+  }
+}
+
 export class BodyTooLarge extends Error {
   constructor(readonly limit: number) {
     super(`the request body is larger than ${limit} bytes`);
@@ -17,19 +27,36 @@ export function readBody(req: http.IncomingMessage, limit: number): Promise<Buff
     }
     const chunks: Buffer[] = [];
     let size = 0;
+    let idle: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => {
+        req.off('data', onData);
+        reject(new BodyTimeout());
+      }, BODY_IDLE_MS);
+    };
     const onData = (c: Buffer) => {
+      arm();
       size += c.length;
       if (size <= limit) {
         chunks.push(c);
         return;
       }
+      clearTimeout(idle);
       req.off('data', onData);
       req.resume();
       reject(new BodyTooLarge(limit));
     };
+    arm();
     req.on('data', onData);
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
+    req.on('end', () => {
+      clearTimeout(idle);
+      resolve(Buffer.concat(chunks));
+    });
+    req.on('error', (err) => {
+      clearTimeout(idle);
+      reject(err);
+    });
   });
 }
 

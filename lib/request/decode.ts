@@ -49,7 +49,9 @@ function decodeOne(
   if (!isObject(value)) return { ref, error: invalidRequest(errors, ref.requestId) };
   const built = buildOperation(extract(value, form, base), limits, rule, index);
   errors.push(...built.errors);
-  const requestId = built.operation?.requestId ?? ref.requestId;
+  // Only an id that is itself valid is ever repeated back (a 10,000-character one is not).
+  const candidate = built.operation?.requestId ?? ref.requestId;
+  const requestId = candidate !== undefined && REQUEST_ID.test(candidate) ? candidate : undefined;
   if (errors.length > 0) return { ref, error: invalidRequest(errors, requestId) };
   if (built.forbidden !== undefined) {
     return {

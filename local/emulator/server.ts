@@ -10,7 +10,7 @@ import {
 import { rawNumber, stringifyExact } from '../../lib/json.js';
 import { verifyV1, type V1VerifyResult } from '../auth/v1.js';
 import { verifyV3, type V3VerifyResult } from '../auth/verify-v3.js';
-import { BodyTooLarge, hardenServer, readBody, sendJson } from '../http-io.js';
+import { BodyTimeout, BodyTooLarge, hardenServer, readBody, sendJson } from '../http-io.js';
 import { FaultQueue, parseFault, type Fault } from './faults.js';
 import { Ledger } from './ledger.js';
 import { TokenBucket } from './rate.js';
@@ -411,6 +411,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       await handleRpc(req, res, url);
     } catch (err) {
       if (err instanceof BodyTooLarge) return sendError(res, new ApiError(413, 'RequestTooLarge', err.message));
+      if (err instanceof BodyTimeout) return sendError(res, new ApiError(408, 'RequestTimeout', err.message));
       stats.rejected += err instanceof ApiError && err.code !== 'Throttling.User' ? 1 : 0;
       sendError(
         res,

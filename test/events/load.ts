@@ -12,11 +12,11 @@ export const eventBytes = (event: unknown): Buffer =>
   Buffer.from(typeof event === 'string' ? event : JSON.stringify(event));
 
 /** The captured POST /coupons event with another body (and, optionally, headers or base64). */
-export function httpPost(body: string, init: { headers?: Record<string, string>; base64?: boolean } = {}) {
+export function httpPost(body: string | Buffer, init: { headers?: Record<string, string>; base64?: boolean } = {}) {
   const event = loadEvent<Record<string, unknown> & { headers: Record<string, string> }>('http-post-coupons');
   return {
     ...event,
-    body: init.base64 ? Buffer.from(body).toString('base64') : body,
+    body: init.base64 ? Buffer.from(body).toString('base64') : body.toString(),
     isBase64Encoded: init.base64 ?? false,
     headers: init.headers ?? { ...event.headers, 'Content-Length': String(Buffer.byteLength(body)) },
   };

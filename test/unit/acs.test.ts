@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createHash, createHmac } from 'node:crypto';
 import { ACS3_ALWAYS_SIGNED } from '../../lib/acs/constants.js';
 import { percentEncode } from '../../lib/acs/encode.js';
 import { sha256Hex, signV3 } from '../../lib/acs/v3.js';
 import { signV1, stringToSignV1, verifyV1 } from '../../local/auth/v1.js';
 import { verifyV3 } from '../../local/auth/verify-v3.js';
+import { signEveryHeader } from '../helpers/acs3-independent.js';
 import { v1Vectors, v3Vectors } from '../fixtures/signing-vectors.js';
 
 describe('percentEncode', () => {
@@ -77,33 +77,6 @@ describe('V3 ACS3-HMAC-SHA256 vectors', () => {
     });
   });
 });
-
-/**
- * ACS3 as Alibaba's SDKs in other languages sign it (every header they send), written here from the
- * specification on its own, so the verifier is checked against a signer that shares no code with lib/.
- */
-function signEveryHeader(
-  body: string,
-  headers: Record<string, string>,
-  id: string,
-  secret: string,
-): Record<string, string> {
-  const hash = createHash('sha256').update(body).digest('hex');
-  const all: Record<string, string> = { ...headers, 'x-acs-content-sha256': hash };
-  const names = Object.keys(all)
-    .map((n) => n.toLowerCase())
-    .sort();
-  const lower = Object.fromEntries(Object.entries(all).map(([k, v]) => [k.toLowerCase(), v.trim()]));
-  const canonical = ['POST', '/', '', names.map((n) => `${n}:${lower[n]}\n`).join(''), names.join(';'), hash].join(
-    '\n',
-  );
-  const toSign = `ACS3-HMAC-SHA256\n${createHash('sha256').update(canonical).digest('hex')}`;
-  const signature = createHmac('sha256', secret).update(toSign).digest('hex');
-  return {
-    ...all,
-    Authorization: `ACS3-HMAC-SHA256 Credential=${id},SignedHeaders=${names.join(';')},Signature=${signature}`,
-  };
-}
 
 describe("verifying over the caller's SignedHeaders", () => {
   const body = 'SellerId=1&TemplateId=2';
