@@ -59,7 +59,7 @@ function couponId(v: unknown): CouponId | undefined {
 }
 
 /** The longest wait a server hint may impose: one refusal must not freeze a warm instance's later work. */
-export const MAX_SERVER_WAIT_MS = 10_000;
+export const MAX_SERVER_WAIT_MS = 5_000;
 
 type Json = Record<string, unknown>;
 

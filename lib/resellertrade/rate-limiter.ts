@@ -1,3 +1,5 @@
+import { MAX_SERVER_WAIT_MS } from './mapping.js';
+
 /**
  * Adaptive pacing of upstream calls. Nothing is paced until the upstream first pushes back, so a quiet instance
  * adds no delay at all. That first throttle proves the quota's burst is spent: calls are then spaced 1/rate
@@ -32,8 +34,7 @@ const MIN_SAMPLES = 5;
  * out unpaced again, until the upstream pushes back once more.
  */
 export const QUIET_RESET_MS = 5000;
-/** The most a server's wait hint may hold everyone back (mapping.ts caps what it reads to the same). */
-const MAX_HINT_MS = 10_000;
+
 /** The first throttle ends an unpaced start: what was accepted over the last second includes the quota's burst. */
 const START_CUT = 0.5;
 
@@ -111,7 +112,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
         rate = clamp(sustained * (phase === 'recover' ? 0.9 : 0.8));
         phase = 'steady';
       }
-      nextSlot = Math.max(nextSlot, t + Math.max(Math.min(retryAfterMs ?? 0, MAX_HINT_MS), 1000 / rate));
+      nextSlot = Math.max(nextSlot, t + Math.max(Math.min(retryAfterMs ?? 0, MAX_SERVER_WAIT_MS), 1000 / rate));
       lastActivity = Math.max(lastActivity, t);
     },
   };

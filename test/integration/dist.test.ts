@@ -88,6 +88,26 @@ describe('the built dist/ bundles', () => {
     ]);
   });
 
+  it('share one store across separately bundled functions: the same operation by HTTP and as an event issues once', async () => {
+    const body = {
+      SellerId: 3944837183,
+      TemplateId: 295873,
+      FromApp: 'dist-app',
+      RequestId: rid('dist-shared'),
+      userAmountModelList: [{ uid: '9007199254740993', amount: 5 }],
+    };
+    const http = await postJson(`${stack.gateway}/coupons`, body);
+    expect(http.text).toContain('"uid":"9007199254740993"');
+    const event = await invoke(stack, 'coupon-event', body);
+    expect(event.json).toMatchObject({
+      Success: true,
+      userAmountModelList: [{ uid: '9007199254740993', status: 'SENT' }],
+    });
+    expect((await ledger(stack)).filter((c) => c.requestId === body.RequestId).map((c) => c.uid)).toEqual([
+      '9007199254740993',
+    ]);
+  });
+
   it('work with the Redis store (ioredis and its start-up shims bundled)', async () => {
     const redis = await startRedis();
     const withRedis = await startStack({ LOCAL_FUNCTIONS: 'dist', IDEMPOTENCY_STORE: redis.url });

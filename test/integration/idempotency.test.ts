@@ -205,6 +205,7 @@ describe('crash safety (Redis, the deployed configuration)', () => {
       CHUNK_CONCURRENCY: '1',
       UPSTREAM_INITIAL_QPS: '1',
       FUNCTION_TIMEOUT_SECONDS: '5',
+      UPSTREAM_TIMEOUT_MS: '1500',
     };
     // One throttle first: it ends the limiter's unpaced start, so chunks then go out about a second apart.
     await fault(upstream, { mode: 'throttle', count: 1 });
@@ -219,7 +220,7 @@ describe('crash safety (Redis, the deployed configuration)', () => {
     await pending;
     expect((await issuedFor(upstream, id)).map((c) => c.requestId)).toEqual([`${id}-1`, `${id}-1`]);
 
-    // The lease of the dead delivery runs to its function deadline; a short one lets the redelivery take over.
+    // The dead delivery's lease reaches only as far as its last write announced: the redelivery soon takes over.
     const next = await startStack({ ...env, UPSTREAM_INITIAL_QPS: '50' });
     try {
       let answer = await postJson(`${next.gateway}/coupons`, body);

@@ -12,6 +12,7 @@ import {
   startStack,
   type Stack,
 } from '../helpers/stack.js';
+import { startRedis } from '../helpers/redis.js';
 
 const request = (requestId: string, uids: Array<number | string>, amount = 1) => ({
   SellerId: 3944837183,
@@ -127,17 +128,27 @@ describe('upstream faults', () => {
     expect(a.json).toMatchObject({ Code: 'InvalidTemplate.NotFound' });
   });
 
-  it('a refused call (signature) is 502 with the upstream Code, and stays owed for a redelivery', async () => {
+  it('a refused call (signature) is 502 with the upstream Code, and stays owed: a redelivery sends it once', async () => {
+    const shared = await startRedis();
     const wrongKey = await startStack({
       EMULATOR_ACCESS_KEY_SECRET: 'the-real-secret',
       RESELLERTRADE_ENDPOINT: stack.emulator,
+      IDEMPOTENCY_STORE: shared.url,
     });
+    const fixed = await startStack({ RESELLERTRADE_ENDPOINT: stack.emulator, IDEMPOTENCY_STORE: shared.url });
     try {
-      const a = await postJson(`${wrongKey.gateway}/coupons`, request(rid('sig'), [1]));
+      await reset(stack);
+      const id = rid('sig');
+      const a = await postJson(`${wrongKey.gateway}/coupons`, request(id, [1]));
       expect(a.status).toBe(502);
       expect(a.json).toMatchObject({ Success: false, Code: 'SignatureDoesNotMatch' });
+      const again = await postJson(`${fixed.gateway}/coupons`, request(id, [1]));
+      expect(again.headers.get('idempotent-replayed')).toBeNull();
+      expect(again.json).toMatchObject({ Success: true, userAmountModelList: [{ status: 'SENT' }] });
+      expect((await ledger(stack)).filter((c) => c.requestId === id)).toHaveLength(1);
     } finally {
-      await wrongKey.stop();
+      await Promise.all([wrongKey.stop(), fixed.stop()]);
+      await shared.stop();
     }
   });
 });
@@ -252,14 +263,26 @@ describe('refusals that prove nothing ran are retried', () => {
     });
   }
 
-  it('a connection refused on every attempt: 502, nothing issued, still owed', async () => {
-    const down = await startStack({ RESELLERTRADE_ENDPOINT: 'http://127.0.0.1:9', UPSTREAM_MAX_ATTEMPTS: '3' });
+  it('a connection refused on every attempt: 502, nothing issued, still owed: a redelivery sends it once', async () => {
+    const shared = await startRedis();
+    const down = await startStack({
+      RESELLERTRADE_ENDPOINT: 'http://127.0.0.1:9',
+      UPSTREAM_MAX_ATTEMPTS: '3',
+      IDEMPOTENCY_STORE: shared.url,
+    });
+    const up = await startStack({ RESELLERTRADE_ENDPOINT: stack.emulator, IDEMPOTENCY_STORE: shared.url });
     try {
-      const a = await postJson(`${down.gateway}/coupons`, request(rid('refused'), [1]));
+      await reset(stack);
+      const id = rid('refused');
+      const a = await postJson(`${down.gateway}/coupons`, request(id, [1]));
       expect(a.status).toBe(502);
       expect(a.json).toMatchObject({ Success: false, Code: 'Upstream.ECONNREFUSED' });
+      const again = await postJson(`${up.gateway}/coupons`, request(id, [1]));
+      expect(again.json).toMatchObject({ Success: true, userAmountModelList: [{ status: 'SENT' }] });
+      expect((await ledger(stack)).filter((c) => c.requestId === id)).toHaveLength(1);
     } finally {
-      await down.stop();
+      await Promise.all([down.stop(), up.stop()]);
+      await shared.stop();
     }
   });
 

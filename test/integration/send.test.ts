@@ -48,6 +48,8 @@ describe('HTTP function through the gateway', () => {
     });
     expect(a.status).toBe(200);
     expect(a.text).toContain('"uid":"9223372036854775807"');
+    expect(a.text).toContain('"uid":"9007199254740993"');
+    expect(a.json.userAmountModelList.map((r: { status: string }) => r.status)).toEqual(['SENT', 'SENT']);
     expect((await ledger(stack)).map((c) => [c.uid, c.amount])).toEqual([
       ['9223372036854775807', 0.5],
       ['9007199254740993', 12.34],

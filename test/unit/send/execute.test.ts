@@ -1,60 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../lib/config.js';
 import { operationKey } from '../../../lib/idempotency/keys.js';
 import { createMemoryStore } from '../../../lib/idempotency/memory.js';
 import type { IdempotencyStore } from '../../../lib/idempotency/types.js';
-import { createLogger } from '../../../lib/log.js';
-import type { UpstreamCall, ResellerTradeClient } from '../../../lib/resellertrade/client.js';
-import { createRateLimiter } from '../../../lib/resellertrade/rate-limiter.js';
-import { executeOperation, type ExecuteContext } from '../../../lib/send/execute.js';
+import type { UpstreamCall } from '../../../lib/resellertrade/client.js';
+import { executeOperation } from '../../../lib/send/execute.js';
+import { executorContext, ok, throttled, timedOut } from '../../helpers/executor.js';
 import { operation, sent } from '../../fixtures/operations.js';
 
 const op = operation();
 
-function context(
-  store: IdempotencyStore,
-  answers: UpstreamCall[],
-  onSleep: () => Promise<void> = async () => {},
-): ExecuteContext & { calls: string[] } {
-  const calls: string[] = [];
-  const client: ResellerTradeClient = {
-    endpoint: new URL('http://upstream.invalid'),
-    call: async (_action, form) => {
-      calls.push(form);
-      const next = answers.shift();
-      if (!next) throw new Error('unexpected call');
-      return next;
-    },
-  };
-  return {
-    calls,
-    config: { ...loadConfig({}), chunkSize: 1, chunkConcurrency: 1 },
-    store,
-    client,
-    limiter: createRateLimiter({ initialRate: 1000, minRate: 1, maxRate: 1000 }),
-    policy: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1 },
-    credentials: () => ({ accessKeyId: 'a', accessKeySecret: 's' }),
-    timeoutMs: 1000,
-    deadline: Date.now() + 60_000,
-    logger: createLogger('error', {}, () => undefined),
-    now: Date.now,
-    sleep: onSleep,
-    random: () => 0.5,
-  };
-}
-
-const ok = (uid: string, youhuiId: string): UpstreamCall => ({
-  outcome: { kind: 'ok', httpStatus: 200, items: [{ uid, youhuiId: { text: youhuiId, kind: 'number' } }] },
-  latencyMs: 1,
-});
-const throttled: UpstreamCall = {
-  outcome: { kind: 'rejected', retry: 'throttled', blame: 'caller', code: 'Throttling.User', message: 'slow down' },
-  latencyMs: 1,
-};
-const timeout: UpstreamCall = {
-  outcome: { kind: 'unknown', code: 'Upstream.Timeout', message: 'no answer' },
-  latencyMs: 1,
-};
+const context = (store: IdempotencyStore, answers: UpstreamCall[], onSleep: () => Promise<void> = async () => {}) =>
+  executorContext(store, answers, { sleep: onSleep });
+const timeout = timedOut;
 
 describe('executeOperation', () => {
   it('sends each chunk once, records it, and replays the completed operation without calling upstream', async () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createRateLimiter, type RateLimiter } from '../../lib/resellertrade/rate-limiter.js';
-import { retryDelay, type RetryPolicy } from '../../lib/resellertrade/retry.js';
-import type { UpstreamOutcome } from '../../lib/resellertrade/mapping.js';
+import { MAX_SERVER_WAIT_MS } from '../../../lib/resellertrade/mapping.js';
+import { createRateLimiter, QUIET_RESET_MS, type RateLimiter } from '../../../lib/resellertrade/rate-limiter.js';
+import { retryDelay, type RetryPolicy } from '../../../lib/resellertrade/retry.js';
+import type { UpstreamOutcome } from '../../../lib/resellertrade/mapping.js';
 
 const policy: RetryPolicy = { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 1000 };
 type Rejected = Extract<UpstreamOutcome, { kind: 'rejected' }>;
@@ -100,5 +101,29 @@ describe('rate limiter', () => {
     }
     expect(limiter.rate).toBeGreaterThan(37);
     expect(limiter.rate).toBeLessThan(37.05 + 0.5 * 6);
+  });
+
+  it('lets a huge Retry-After hold the next, unrelated call back no longer than the cap', async () => {
+    const clock = virtual();
+    const limiter = createRateLimiter({ initialRate: 10, minRate: 1, maxRate: 100, ...clock });
+    limiter.onThrottled(0, 3_600_000);
+    const slot = await limiter.acquire(60_000);
+    expect(slot).toBeDefined();
+    expect(slot).toBeLessThanOrEqual(MAX_SERVER_WAIT_MS);
+  });
+
+  it('forgets the pace once the quota has had time to refill, and sends unpaced again', async () => {
+    const clock = virtual();
+    const limiter = createRateLimiter({ initialRate: 10, minRate: 1, maxRate: 100, ...clock });
+    limiter.onThrottled(0);
+    await limiter.acquire(100_000);
+    await limiter.acquire(100_000);
+    clock.advance(QUIET_RESET_MS + 1000);
+    const start = clock.now();
+    expect([
+      await limiter.acquire(start + 1),
+      await limiter.acquire(start + 1),
+      await limiter.acquire(start + 1),
+    ]).toEqual([start, start, start]);
   });
 });
