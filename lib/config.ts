@@ -30,7 +30,8 @@ export class ConfigError extends Error {
   }
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
+/** The environment as FC and Node hand it over. */
+export type Env = Readonly<Record<string, string | undefined>>;
 
 export const DEFAULT_ENDPOINT = 'https://resellertrade.aliyuncs.com';
 

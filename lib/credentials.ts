@@ -1,8 +1,7 @@
 import { AppError } from './errors.js';
 import type { FcContext } from './fc.js';
 import type { Credentials } from './resellertrade/client.js';
-
-type Env = Readonly<Record<string, string | undefined>>;
+import type { Env } from './config.js';
 
 /**
  * The runtime role's STS credentials: `context.credentials` first, else the ALIBABA_CLOUD_* variables FC also

@@ -1,4 +1,5 @@
 /** Errors as data: one stable Code per failure a caller can act on, its HTTP status, and whether a retry helps. */
+import type { IdempotencyCode, IdempotencyError } from './idempotency/errors.js';
 
 export interface FieldError {
   path: string;
@@ -44,3 +45,23 @@ export const invalidRequest = (errors: FieldError[], requestId?: string): AppErr
       ...(requestId === undefined ? {} : { requestId }),
     },
   );
+
+const IDEMPOTENCY_STATUS: Record<IdempotencyCode, number> = {
+  RequestInProgress: 409,
+  IdempotencyKeyReused: 422,
+  IdempotencyStoreUnavailable: 503,
+};
+
+/** An idempotency refusal as an answer: nothing was sent; the store's error stays attached as the cause. */
+export function idempotencyRefusal(err: IdempotencyError, requestId: string): AppError {
+  const message =
+    err.code === 'IdempotencyStoreUnavailable'
+      ? `The idempotency store cannot be used (${err.message}); nothing was sent. Retry later with the same RequestId.`
+      : err.message;
+  return new AppError(IDEMPOTENCY_STATUS[err.code], err.code, message, {
+    requestId,
+    retryable: err.code !== 'IdempotencyKeyReused',
+    ...(err.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: err.retryAfterSeconds }),
+    cause: err,
+  });
+}

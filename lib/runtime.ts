@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, loadConfig, type Config, type Env } from './config.js';
 import { AppError } from './errors.js';
 import { processMemoryStore } from './idempotency/memory.js';
 import type { IdempotencyStore } from './idempotency/types.js';
@@ -6,8 +6,6 @@ import { createLogger, type Logger } from './log.js';
 import { createResellerTradeClient, type ResellerTradeClient } from './resellertrade/client.js';
 import { createRateLimiter, type RateLimiter } from './resellertrade/rate-limiter.js';
 import { createHttpTransport } from './resellertrade/transport.js';
-
-type Env = Readonly<Record<string, string | undefined>>;
 
 /** Everything an instance keeps between invocations: configuration, the store, the upstream client and its pacing. */
 export interface Runtime {

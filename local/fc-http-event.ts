@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import { acsTimestamp } from '../lib/acs/encode.js';
 import { decodeUtf8 } from '../lib/json.js';
 
 export interface HttpEventInput {
@@ -68,7 +69,7 @@ export function buildHttpEvent(input: HttpEventInput) {
         userAgent,
       },
       requestId: input.requestId,
-      time: new Date(input.now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      time: acsTimestamp(new Date(input.now)),
       timeEpoch: String(input.now),
     },
   };

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { FcContext, FcCredentials } from '../lib/fc.js';
-import type { FcHttpResponse } from '../lib/triggers/http.js';
+import type { FcHttpResponse } from '../lib/triggers/http-event.js';
 import { buildHttpEvent, eventInputOf } from './fc-http-event.js';
 import { BodyTimeout, BodyTooLarge, hardenServer, readBody, sendJson } from './http-io.js';
 import { listen, type Listening } from './listen.js';

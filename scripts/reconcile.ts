@@ -10,8 +10,7 @@ import { DEFAULT_ENDPOINT } from '../lib/config.js';
 import { createResellerTradeClient, type Credentials } from '../lib/resellertrade/client.js';
 import { getCouponPage, type IssuedCoupon } from '../lib/resellertrade/coupon-page.js';
 import { createHttpTransport } from '../lib/resellertrade/transport.js';
-
-type Env = Readonly<Record<string, string | undefined>>;
+import type { Env } from '../lib/config.js';
 
 export async function reconcile(argv: string[], env: Env): Promise<{ code: number; output: string }> {
   const { values } = parseArgs({

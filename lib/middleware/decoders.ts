@@ -3,7 +3,8 @@ import type { FcContext } from '../fc.js';
 import { expectBytes, type PipelineEvent, type PipelineInternal } from '../pipeline.js';
 import type { Delivery } from '../triggers/delivery.js';
 import { decodeEvents } from '../triggers/event.js';
-import { parseHttpEvent, routeHttp, toFcHttpResponse } from '../triggers/http.js';
+import { parseHttpEvent, toFcHttpResponse } from '../triggers/http-event.js';
+import { routeHttp } from '../triggers/http.js';
 import { decodeTimer } from '../triggers/timer.js';
 
 type Decoder = MiddlewareObj<PipelineEvent, unknown, Error, FcContext, PipelineInternal>;

@@ -5,7 +5,7 @@ import type { FcContext } from '../fc.js';
 import { stringifyExact } from '../json.js';
 import type { Logger } from '../log.js';
 import type { DeliveryResult, PipelineEvent, PipelineInternal, PipelineRequest } from '../pipeline.js';
-import { toFcHttpResponse } from '../triggers/http.js';
+import { toFcHttpResponse } from '../triggers/http-event.js';
 
 type Encoder = MiddlewareObj<PipelineEvent, unknown, Error, FcContext, PipelineInternal>;
 

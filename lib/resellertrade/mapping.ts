@@ -1,6 +1,7 @@
 import { JsonSyntaxError, parseJsonExact, UnreadableNumber } from '../json.js';
 import type { CouponId } from '../operation.js';
 import { maskDigitRuns, quote } from '../redact.js';
+import { retryAfterMs } from './server-wait.js';
 
 /** No digit run long enough to lose precision: the built-in parser gives exactly the same values, faster. */
 const LONG_NUMBER = /\d{16}/;
@@ -58,9 +59,6 @@ function couponId(v: unknown): CouponId | undefined {
   return undefined;
 }
 
-/** The longest wait a server hint may impose: one refusal must not freeze a warm instance's later work. */
-export const MAX_SERVER_WAIT_MS = 5_000;
-
 type Json = Record<string, unknown>;
 
 function text(v: unknown): string | undefined {
@@ -104,22 +102,6 @@ const REFUSED = [
 
 function isRefusal(code: string, status: number): boolean {
   return status === 401 || status === 403 || REFUSED.some((r) => r.test(code));
-}
-
-/**
- * The server's wait hint, capped at MAX_SERVER_WAIT_MS: `x-acs-retry-after` is in milliseconds (as Alibaba's
- * SDKs read it), `Retry-After` in seconds or an HTTP date.
- */
-function retryAfterMs(headers: Readonly<Record<string, string | undefined>>): number | undefined {
-  const cap = (ms: number) => Math.min(MAX_SERVER_WAIT_MS, Math.max(0, Math.round(ms)));
-  const acs = headers['x-acs-retry-after'];
-  if (acs !== undefined && acs.trim() !== '' && Number.isFinite(Number(acs))) return cap(Number(acs));
-  const raw = headers['retry-after'];
-  if (raw === undefined || raw.trim() === '') return undefined;
-  const seconds = Number(raw);
-  if (Number.isFinite(seconds)) return cap(seconds * 1000);
-  const at = Date.parse(raw);
-  return Number.isNaN(at) ? undefined : cap(at - Date.now());
 }
 
 function items(body: Json): ConfirmedItem[] | undefined {

@@ -1,4 +1,4 @@
-import { MAX_SERVER_WAIT_MS } from './mapping.js';
+import { MAX_SERVER_WAIT_MS } from './server-wait.js';
 
 /**
  * Adaptive pacing of upstream calls. Nothing is paced until the upstream first pushes back, so a quiet instance

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { FcContext } from '../../lib/fc.js';
-import type { FcHttpResponse } from '../../lib/triggers/http.js';
+import type { FcHttpResponse } from '../../lib/triggers/http-event.js';
 import { startEmulator, type Emulator } from '../../local/emulator/server.js';
 import { eventBytes, httpPost, loadEvent } from '../events/load.js';
 

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../lib/config.js';
-import { createLogger } from '../../lib/log.js';
-import { maskUid } from '../../lib/redact.js';
 
 describe('configuration', () => {
   it('has working defaults locally', () => {
@@ -54,35 +52,5 @@ describe('configuration', () => {
     for (const bad of ['memcached://user:hunter2@host', 'redis:/:hunter2@host', 'hunter2']) {
       expect(() => loadConfig({ IDEMPOTENCY_STORE: bad })).not.toThrow(/hunter2/);
     }
-  });
-});
-
-describe('logger', () => {
-  it('writes one JSON object per line with bound fields, and redacts secret-looking keys', () => {
-    const lines: string[] = [];
-    const log = createLogger('info', { requestId: 'fc-1' }, (l) => lines.push(l)).child({
-      RequestId: 'op-1',
-      trigger: 'http',
-    });
-    log.debug('hidden');
-    log.info('hello', { accessKeySecret: 'x', securityToken: 'y', Authorization: 'z', attempt: 1 });
-    expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0] ?? '')).toMatchObject({
-      level: 'info',
-      msg: 'hello',
-      requestId: 'fc-1',
-      RequestId: 'op-1',
-      trigger: 'http',
-      accessKeySecret: '[redacted]',
-      securityToken: '[redacted]',
-      Authorization: '[redacted]',
-      attempt: 1,
-      time: expect.any(String),
-    });
-  });
-
-  it('masks uids as the documentation prints them', () => {
-    expect(maskUid('1918000000883')).toBe('1918******883');
-    expect(maskUid('12345')).toBe('*****');
   });
 });

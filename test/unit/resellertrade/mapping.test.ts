@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RecipientResult } from '../../../lib/operation.js';
-import { classifyResponse, MAX_SERVER_WAIT_MS, retryReasonFor } from '../../../lib/resellertrade/mapping.js';
+import { classifyResponse, retryReasonFor } from '../../../lib/resellertrade/mapping.js';
+import { MAX_SERVER_WAIT_MS } from '../../../lib/resellertrade/server-wait.js';
 import { chunkRecordFor, recipientResults } from '../../../lib/send/results.js';
 import { operation, recipient, sent } from '../../fixtures/operations.js';
 

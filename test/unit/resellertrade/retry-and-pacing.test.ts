@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_SERVER_WAIT_MS } from '../../../lib/resellertrade/mapping.js';
+import { MAX_SERVER_WAIT_MS } from '../../../lib/resellertrade/server-wait.js';
 import { createRateLimiter, QUIET_RESET_MS, type RateLimiter } from '../../../lib/resellertrade/rate-limiter.js';
 import { retryDelay, type RetryPolicy } from '../../../lib/resellertrade/retry.js';
 import type { UpstreamOutcome } from '../../../lib/resellertrade/mapping.js';

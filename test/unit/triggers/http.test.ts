@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../lib/errors.js';
-import { parseHttpEvent, routeHttp, type HttpRequestView } from '../../../lib/triggers/http.js';
+import { parseHttpEvent, type HttpRequestView } from '../../../lib/triggers/http-event.js';
+import { routeHttp } from '../../../lib/triggers/http.js';
 import { eventBytes, httpPost, loadEvent } from '../../events/load.js';
 
 const route = (event: unknown) => routeHttp(parseHttpEvent(eventBytes(event)));

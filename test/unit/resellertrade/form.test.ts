@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import * as OpenApiUtilModule from '@alicloud/openapi-util';
-import { buildSendCouponForm, chunkRequestId } from '../../lib/resellertrade/form.js';
-import type { Operation } from '../../lib/operation.js';
-import { recipient } from '../fixtures/operations.js';
+import { buildSendCouponForm, chunkRequestId } from '../../../lib/resellertrade/form.js';
+import type { Operation } from '../../../lib/operation.js';
+import { recipient } from '../../fixtures/operations.js';
 
 // CommonJS default export: the class is on `.default` whichever way the loader wraps it.
 const OpenApiUtil = (OpenApiUtilModule as unknown as { default: { toForm(v: unknown): string } }).default;

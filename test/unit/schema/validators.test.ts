@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { compileSchemas, generatedPath } from '../../scripts/compile-schemas.js';
+import { compileSchemas, generatedPath } from '../../../scripts/compile-schemas.js';
 
 describe('precompiled validators', () => {
   it('are up to date with lib/schema/definitions.ts (run `npm run schemas` after editing it)', () => {

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ACS3_ALWAYS_SIGNED } from '../../lib/acs/constants.js';
-import { percentEncode } from '../../lib/acs/encode.js';
-import { sha256Hex, signV3 } from '../../lib/acs/v3.js';
-import { signV1, stringToSignV1, verifyV1 } from '../../local/auth/v1.js';
-import { verifyV3 } from '../../local/auth/verify-v3.js';
-import { signEveryHeader } from '../helpers/acs3-independent.js';
-import { v1Vectors, v3Vectors } from '../fixtures/signing-vectors.js';
+import { ACS3_ALWAYS_SIGNED } from '../../../lib/acs/constants.js';
+import { percentEncode } from '../../../lib/acs/encode.js';
+import { sha256Hex, signV3 } from '../../../lib/acs/v3.js';
+import { signV1, stringToSignV1, verifyV1 } from '../../../local/auth/v1.js';
+import { verifyV3 } from '../../../local/auth/verify-v3.js';
+import { signEveryHeader } from '../../helpers/acs3-independent.js';
+import { v1Vectors, v3Vectors } from '../../fixtures/signing-vectors.js';
 
 describe('percentEncode', () => {
   it('encodes as RFC 3986 with uppercase hex', () => {
