@@ -40,7 +40,8 @@ function shorten(value: unknown, depth = 0): unknown {
 /** The record as one line of at most MAX_LINE_BYTES: shortened field by field first, then reduced to its core. */
 function toLine(record: LogFields): string {
   const line = JSON.stringify(record);
-  if (Buffer.byteLength(line) <= MAX_LINE_BYTES) return line;
+  // A UTF-16 unit is at most 3 bytes of UTF-8: most lines are known short without counting.
+  if (line.length * 3 <= MAX_LINE_BYTES || Buffer.byteLength(line) <= MAX_LINE_BYTES) return line;
   const short = JSON.stringify({ ...(shorten(record) as LogFields), truncated: true });
   if (Buffer.byteLength(short) <= MAX_LINE_BYTES) return short;
   const core: LogFields = { truncated: true };

@@ -104,8 +104,10 @@ export class OperationClaim {
    * on), else what this delivery found and wrote; then what its own calls proved (`proven`: SENT, FAILED or
    * UNKNOWN), which only it knows when the lease was lost before it could write it.
    */
-  async latest(proven: Readonly<Record<number, ChunkRecord>>): Promise<Record<number, ChunkRecord>> {
+  async latest(proven: Readonly<Record<number, ChunkRecord>>, settled: boolean): Promise<Record<number, ChunkRecord>> {
     let seen: Record<number, ChunkRecord> = { ...this.found, ...this.own };
+    // Every write landed and every chunk is settled: no other delivery can have added anything.
+    if (this.failure === undefined && settled) return { ...seen, ...proven };
     try {
       const record = await this.store.get(this.key);
       if (record) seen = { ...this.found, ...record.chunks };

@@ -2,7 +2,7 @@ import { AppError, invalidRequest, type FieldError } from '../errors.js';
 import type { Operation, OperationRef } from '../operation.js';
 import { TEXT_PATTERN } from '../schema/definitions.js';
 import { validateEnvelope, validateFlat } from '../schema/validators.generated.js';
-import { extract, formOf, isObject } from './forms.js';
+import { extract, formOf, isObject, type RawOperation } from './forms.js';
 import { pointer } from './pointer.js';
 import { REQUEST_ID, type RequestIdRule } from './request-id.js';
 import { buildOperation, type RequestLimits } from './rules.js';
@@ -22,10 +22,10 @@ export interface DecodedRequest {
 const TEXT = new RegExp(TEXT_PATTERN, 'u');
 
 /** What a refusal can name the element by: only values that are themselves valid are echoed. */
-function refOf(value: unknown, form: 'flat' | 'envelope'): OperationRef {
-  const raw = extract(value, form, '').fields;
-  const requestId = raw.requestId.value;
-  const fromApp = raw.fromApp.value;
+function refOf(raw: RawOperation): OperationRef {
+  const requestId = raw.fields.requestId.value;
+  const fromApp = raw.fields.fromApp.value;
+  const form = raw.form;
   return {
     form,
     ...(typeof requestId === 'string' && REQUEST_ID.test(requestId) ? { requestId } : {}),
@@ -41,13 +41,14 @@ function decodeOne(
   index?: number,
 ): DecodedItem {
   const form = index === undefined ? formOf(value) : 'envelope';
-  const ref = refOf(value, form);
+  const raw = extract(value, form, base);
+  const ref = refOf(raw);
   const errors: FieldError[] = unreadableNumbers(value, base);
   errors.push(
     ...schemaErrors(form === 'flat' ? validateFlat : validateEnvelope, value, base, new Set(errors.map((e) => e.path))),
   );
   if (!isObject(value)) return { ref, error: invalidRequest(errors, ref.requestId) };
-  const built = buildOperation(extract(value, form, base), limits, rule, index);
+  const built = buildOperation(raw, limits, rule, index);
   errors.push(...built.errors);
   // Only an id that is itself valid is ever repeated back (a 10,000-character one is not).
   const candidate = built.operation?.requestId ?? ref.requestId;

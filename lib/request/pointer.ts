@@ -1,6 +1,11 @@
+const escapeSegment = (s: string) =>
+  s.includes('~') || s.includes('/') ? s.replace(/~/g, '~0').replace(/\//g, '~1') : s;
+
 /** JSON Pointer (RFC 6901) of a value inside a request, as `errors[].path` names it. */
 export function pointer(base: string, ...segments: ReadonlyArray<string | number>): string {
-  return segments.reduce<string>((path, s) => `${path}/${String(s).replace(/~/g, '~0').replace(/\//g, '~1')}`, base);
+  let path = base;
+  for (const s of segments) path += `/${typeof s === 'number' ? s : escapeSegment(s)}`;
+  return path;
 }
 
 /** The name a pointer ends with (`/0/param/sellerId` → `sellerId`). */

@@ -78,7 +78,7 @@ export async function executeOperation(op: Operation, ctx: ExecuteContext): Prom
     if (claim.failure !== undefined && !sentAny && Object.keys(proven).length === 0) {
       throw idempotencyRefusal(storeFailed(claim), op.requestId);
     }
-    const chunks = await claim.latest(proven);
+    const chunks = await claim.latest(proven, settled);
     const outcome = executed(op, recipientResults(op, claim.chunkSize, chunks), false);
     log.debug('operation result', { Code: outcome.verdict.code, status: outcome.verdict.httpStatus, completed });
     return outcome;

@@ -180,7 +180,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
         'The timestamp is more than 15 minutes away from the server time.',
       );
     const now = Date.now();
-    for (const [n, seen] of nonces) if (now - seen > ACS_MAX_SKEW_MS) nonces.delete(n);
+    // Nonces are kept in arrival order: the expired ones are all at the front.
+    for (const [n, seen] of nonces) {
+      if (now - seen <= ACS_MAX_SKEW_MS) break;
+      nonces.delete(n);
+    }
     if (!nonce) throw new ApiError(400, 'MissingSignatureNonce', 'SignatureNonce is required.');
     if (nonces.has(nonce)) throw new ApiError(400, 'SignatureNonceUsed', 'The request signature nonce has been used.');
     nonces.set(nonce, now);

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { FUNCTIONS } from '../../scripts/build.js';
+import { FUNCTIONS } from '../../functions/manifest.js';
+import { LONGEST_FUNCTION_TIMEOUT_SECONDS, loadConfig } from '../../lib/config.js';
 import { decodeSendRequest } from '../../lib/request/decode.js';
 import { decodeTimer } from '../../lib/triggers/timer.js';
 
@@ -89,5 +90,16 @@ describe('s.yaml', () => {
       );
       expect(p?.asyncInvokeConfig?.destinationConfig.onFailure.destination).toEqual(expect.any(String));
     }
+  });
+
+  it('keeps every function timeout within the one the configuration checks the idempotency TTL against', () => {
+    for (const r of Object.values(doc.resources)) {
+      expect(r.props.timeout).toBeLessThanOrEqual(LONGEST_FUNCTION_TIMEOUT_SECONDS);
+      const ttl = r.props.environmentVariables['IDEMPOTENCY_TTL_SECONDS'];
+      expect(() => loadConfig({ IDEMPOTENCY_TTL_SECONDS: ttl })).not.toThrow();
+    }
+    expect(() => loadConfig({ IDEMPOTENCY_TTL_SECONDS: String(LONGEST_FUNCTION_TIMEOUT_SECONDS - 1) })).toThrow(
+      /IDEMPOTENCY_TTL_SECONDS/,
+    );
   });
 });
