@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig, type Config, type Env } from './config.js';
 import { AppError } from './errors.js';
-import { processMemoryStore } from './idempotency/memory.js';
+import { memoryStoreOfProcess } from './idempotency/memory.js';
 import type { IdempotencyStore } from './idempotency/types.js';
 import { createLogger, type Logger } from './log.js';
 import { createResellerTradeClient, type ResellerTradeClient } from './resellertrade/client.js';
@@ -44,7 +44,7 @@ export function createRuntime(env: Env): RuntimeHolder {
     const store =
       c.store.kind === 'redis'
         ? await (await import('./idempotency/redis.js')).createRedisStore(c.store.url)
-        : processMemoryStore();
+        : memoryStoreOfProcess();
     const client = createResellerTradeClient(c.endpoint, createHttpTransport());
     const limiter = createRateLimiter({ initialRate: c.upstreamInitialQps, minRate: 1, maxRate: 2000 });
     return { config: c, store, client, limiter, logger, env };

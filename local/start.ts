@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { FUNCTIONS } from '../functions/manifest.js';
+import { createMemoryStore, SHARED_MEMORY_STORE } from '../lib/idempotency/memory.js';
 import { startEmulator } from './emulator/server.js';
 import { startGateway, type FcFunction } from './gateway.js';
 
@@ -68,6 +69,8 @@ async function main(): Promise<void> {
   });
   process.env['RESELLERTRADE_ENDPOINT'] ||= emulator.url;
   const source = functionSource();
+  // One memory store for every function of this process, however they are loaded (sources or separate bundles).
+  (globalThis as { [SHARED_MEMORY_STORE]?: unknown })[SHARED_MEMORY_STORE] = createMemoryStore();
   const functions = await loadFunctions(source);
   const retryDelay = num('ASYNC_RETRY_DELAY_MS', 1000);
   const gateway = await startGateway({

@@ -85,16 +85,16 @@ export function createMemoryStore(now: () => number = Date.now): IdempotencyStor
   };
 }
 
-const SHARED = Symbol.for('coupon-sender.process-memory-store');
-type WithSharedStore = typeof globalThis & { [SHARED]?: IdempotencyStore };
-
 /**
- * The one memory store of this process, whatever loads it: functions loaded side by side (the local stack, from
- * sources or from separately bundled `dist/` files) see each other's operations as a shared store makes them.
- * A global symbol, not a module variable, since each bundle has its own copy of this module.
+ * Where a host that loads several functions into one process (the local stack) puts the one memory store they
+ * share, as a deployed shared store makes them see each other's operations. A global symbol, not a module
+ * variable, since each bundle has its own copy of this module.
  */
-export function processMemoryStore(): IdempotencyStore {
-  const g = globalThis as WithSharedStore;
-  g[SHARED] ??= createMemoryStore();
-  return g[SHARED];
+export const SHARED_MEMORY_STORE = Symbol.for('coupon-sender.shared-memory-store');
+
+type WithSharedStore = typeof globalThis & { [SHARED_MEMORY_STORE]?: IdempotencyStore };
+
+/** The memory store the host shares between functions, or one of this function's own. */
+export function memoryStoreOfProcess(): IdempotencyStore {
+  return (globalThis as WithSharedStore)[SHARED_MEMORY_STORE] ?? createMemoryStore();
 }
