@@ -54,11 +54,12 @@ function refusalBody(ref: OperationRef, error: AppError): Record<string, unknown
 function resultBody(result: OperationResult, inBatch: boolean): Record<string, unknown> {
   if ('error' in result) return refusalBody(result.ref, result.error);
   const { operation: op, verdict, results } = result.executed;
+  const dry = result.executed.dryRun ? { dryRun: true } : {};
   if (verdict.httpStatus !== 200 && !inBatch) {
-    return { RequestId: op.requestId, Success: false, Code: verdict.code, Message: verdict.message };
+    return { RequestId: op.requestId, Success: false, Code: verdict.code, Message: verdict.message, ...dry };
   }
   const list = recipientEntries(op, results);
-  const summary = { Success: verdict.success, Code: verdict.code, Message: verdict.message };
+  const summary = { Success: verdict.success, Code: verdict.code, Message: verdict.message, ...dry };
   if (op.form === 'envelope') {
     return { fromApp: op.fromApp, requestId: op.requestId, param: { userAmountModelList: list }, ...summary };
   }

@@ -1,4 +1,5 @@
 /** Typed configuration, read once per instance from the environment; every problem names its variable. */
+import { toCents } from './guardrails/cents.js';
 import { fractionDigits } from './json.js';
 import { quote } from './redact.js';
 
@@ -21,6 +22,16 @@ export interface Config {
   upstreamInitialQps: number;
   logLevel: LogLevel;
   dryRun: boolean;
+  guardrails: GuardrailSettings;
+}
+
+/** Spending limits checked before anything is sent (CONTRACT §8); amounts in cents, so sums stay exact. */
+export interface GuardrailSettings {
+  maxOperationCents?: number;
+  /** Canonical template ids; absent: any template. */
+  templateAllowlist?: ReadonlySet<string>;
+  dailyBudgetCents?: number;
+  budgetTimeZone: string;
 }
 
 export class ConfigError extends Error {
@@ -103,15 +114,35 @@ export function loadConfig(env: Env): Config {
     );
   }
 
-  const rawAmount = text('MAX_COUPON_AMOUNT');
-  let maxCouponAmount = 10000;
-  if (rawAmount !== undefined) {
-    const n = Number(rawAmount);
-    if (!Number.isFinite(n) || n <= 0 || n > 1e12 || fractionDigits(rawAmount) > 2) {
-      problems.push(
-        `MAX_COUPON_AMOUNT must be a number from 0.01 to 1e12 with at most 2 decimals (got "${quote(rawAmount)}")`,
-      );
-    } else maxCouponAmount = n;
+  /** A money amount: a number with at most 2 decimals from 0.01 to 1e12. */
+  const money = (name: string): number | undefined => {
+    const raw = text(name);
+    if (raw === undefined) return undefined;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < 0.01 || n > 1e12 || fractionDigits(raw) > 2) {
+      problems.push(`${name} must be a number from 0.01 to 1e12 with at most 2 decimals (got "${quote(raw)}")`);
+      return undefined;
+    }
+    return n;
+  };
+  const maxCouponAmount = money('MAX_COUPON_AMOUNT') ?? 10000;
+  const maxOperationAmount = money('MAX_OPERATION_AMOUNT');
+  const dailyBudget = money('DAILY_BUDGET');
+
+  const rawAllowlist = text('TEMPLATE_ALLOWLIST');
+  let templateAllowlist: Set<string> | undefined;
+  if (rawAllowlist !== undefined) {
+    const ids = rawAllowlist.split(',').map((t) => t.trim());
+    if (ids.some((id) => !/^[1-9][0-9]{0,18}$/.test(id))) {
+      problems.push(`TEMPLATE_ALLOWLIST must be template ids separated by commas (got "${quote(rawAllowlist)}")`);
+    } else templateAllowlist = new Set(ids);
+  }
+
+  const budgetTimeZone = text('BUDGET_TIMEZONE') ?? 'Asia/Shanghai';
+  try {
+    new Intl.DateTimeFormat('en-CA', { timeZone: budgetTimeZone });
+  } catch {
+    problems.push(`BUDGET_TIMEZONE must be an IANA time zone such as Asia/Shanghai (got "${quote(budgetTimeZone)}")`);
   }
 
   const rawLevel = text('LOG_LEVEL')?.toLowerCase() ?? 'info';
@@ -135,6 +166,12 @@ export function loadConfig(env: Env): Config {
     upstreamInitialQps: int('UPSTREAM_INITIAL_QPS', 20, 1, 10_000),
     logLevel: logLevel ?? 'info',
     dryRun: rawDry === 'true' || rawDry === '1',
+    guardrails: {
+      budgetTimeZone,
+      ...(maxOperationAmount === undefined ? {} : { maxOperationCents: toCents(maxOperationAmount) }),
+      ...(templateAllowlist === undefined ? {} : { templateAllowlist }),
+      ...(dailyBudget === undefined ? {} : { dailyBudgetCents: toCents(dailyBudget) }),
+    },
   };
   if (sellerId !== undefined) config.sellerId = sellerId;
   if (fromApp !== undefined) config.fromApp = fromApp;

@@ -29,6 +29,7 @@ async function runOne(
     const executed = await executeOperation(operation, {
       config: runtime.config,
       store: runtime.store,
+      budget: runtime.budget,
       client: runtime.client,
       limiter: runtime.limiter,
       policy: { ...DEFAULT_RETRY_POLICY, maxAttempts: runtime.config.upstreamMaxAttempts },

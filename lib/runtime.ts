@@ -1,5 +1,7 @@
 import { ConfigError, loadConfig, type Config, type Env } from './config.js';
 import { AppError } from './errors.js';
+import { DailyBudget } from './guardrails/guardrails.js';
+import { memoryLedgerOfProcess, type BudgetLedger } from './guardrails/ledger.js';
 import { memoryStoreOfProcess } from './idempotency/memory.js';
 import type { IdempotencyStore } from './idempotency/types.js';
 import { createLogger, type Logger } from './log.js';
@@ -11,6 +13,7 @@ import { createHttpTransport } from './resellertrade/transport.js';
 export interface Runtime {
   config: Config;
   store: IdempotencyStore;
+  budget: DailyBudget;
   client: ResellerTradeClient;
   limiter: RateLimiter;
   logger: Logger;
@@ -21,6 +24,19 @@ export interface RuntimeHolder {
   /** The instance's runtime; rejects with an AppError when the configuration is invalid. */
   get(): Promise<Runtime>;
   readonly logger: Logger;
+}
+
+const memoryStores = () => ({ store: memoryStoreOfProcess(), ledger: memoryLedgerOfProcess() });
+
+/** One connection for the idempotency records and the daily budget; ioredis loads only here. */
+async function redisStores(url: string): Promise<{ store: IdempotencyStore; ledger: BudgetLedger }> {
+  const [{ connectRedis }, { redisIdempotencyStore }, { redisBudgetLedger }] = await Promise.all([
+    import('./redis/connect.js'),
+    import('./idempotency/redis.js'),
+    import('./guardrails/redis-ledger.js'),
+  ]);
+  const client = await connectRedis(url);
+  return { store: redisIdempotencyStore(client), ledger: redisBudgetLedger(client) };
 }
 
 /**
@@ -41,13 +57,11 @@ export function createRuntime(env: Env): RuntimeHolder {
     logger.error('invalid configuration: every invocation will fail until it is fixed', { problems: failure.message });
 
   const build = async (c: Config): Promise<Runtime> => {
-    const store =
-      c.store.kind === 'redis'
-        ? await (await import('./idempotency/redis.js')).createRedisStore(c.store.url)
-        : memoryStoreOfProcess();
+    const { store, ledger } = c.store.kind === 'redis' ? await redisStores(c.store.url) : memoryStores();
+    const budget = new DailyBudget(ledger, c.guardrails, Date.now);
     const client = createResellerTradeClient(c.endpoint, createHttpTransport());
     const limiter = createRateLimiter({ initialRate: c.upstreamInitialQps, minRate: 1, maxRate: 2000 });
-    return { config: c, store, client, limiter, logger, env };
+    return { config: c, store, budget, client, limiter, logger, env };
   };
   const runtime = config ? build(config) : Promise.reject(failure);
   // Handled by every get(); this only keeps an unused rejection from being reported as unhandled.

@@ -10,6 +10,8 @@ export interface Verdict {
   retryAfterSeconds?: number;
 }
 
+const isGuardrail = (code: string | undefined) => code?.startsWith('Guardrail.') ?? false;
+
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 /**
@@ -20,7 +22,8 @@ export function verdictOf(results: readonly RecipientResult[], retryAfterSeconds
   const count = { SENT: 0, FAILED: 0, UNKNOWN: 0, DRY_RUN: 0 };
   for (const r of results) count[r.status] += 1;
   const owed = results.filter((r) => r.status === 'FAILED' && r.retryable);
-  const retryable = owed.length > 0;
+  // A platform redelivery soon after cannot get past a guardrail: only the caller (or tomorrow's budget) can.
+  const retryable = owed.some((r) => !isGuardrail(r.code));
   if (count.DRY_RUN === results.length) {
     return {
       httpStatus: 200,
@@ -50,7 +53,7 @@ export function verdictOf(results: readonly RecipientResult[], retryAfterSeconds
       success: false,
       code: 'PartialFailure',
       retryable,
-      message: `${parts.join(', ')}${retryable ? `; ${plural(owed.length, 'recipient')} not sent yet will be sent when the same request is delivered again` : ''}`,
+      message: `${parts.join(', ')}${owed.length > 0 ? `; ${plural(owed.length, 'recipient')} not sent yet will be sent when the same request is delivered again` : ''}`,
     };
   }
   const first = owed[0];
@@ -66,6 +69,7 @@ export function verdictOf(results: readonly RecipientResult[], retryAfterSeconds
         retryable,
         retryAfterSeconds,
       };
+    if (isGuardrail(code)) return { httpStatus: 422, success: false, code, message, retryable };
     if (code === 'DeadlineExceeded' || code === 'NotAttempted')
       return { httpStatus: 503, success: false, code, message, retryable, retryAfterSeconds };
     return { httpStatus: 502, success: false, code, message: `the upstream refused the call: ${message}`, retryable };

@@ -2,6 +2,7 @@ import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { FcContext, FcCredentials } from '../lib/fc.js';
 import type { FcHttpResponse } from '../lib/triggers/http-event.js';
+import type { CallerAuth } from './auth/caller-auth.js';
 import { buildHttpEvent, eventInputOf } from './fc-http-event.js';
 import { BodyTimeout, BodyTooLarge, hardenServer, readBody, sendJson } from './http-io.js';
 import { listen, type Listening } from './listen.js';
@@ -20,6 +21,8 @@ export interface GatewayOptions {
   /** Delays before FC's async retries (FC retries a failed async invocation 3 times by default). */
   asyncRetryDelaysMs?: number[];
   log?: (fields: Record<string, unknown>) => void;
+  /** LOCAL_AUTH=function: every request must be ACS3-signed by a caller key, as FC's `function` auth demands. */
+  callerAuth?: CallerAuth;
 }
 
 export interface AsyncRecord {
@@ -122,11 +125,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     })();
   };
 
-  const invoke = async (req: http.IncomingMessage, res: http.ServerResponse, name: string) => {
+  const invoke = async (req: http.IncomingMessage, res: http.ServerResponse, name: string, event: Buffer) => {
     const requestId = fcRequestId();
     const fn = options.functions[name];
     if (!fn) throw new GatewayRefusal(404, 'FunctionNotFound', `function ${name.slice(0, 64)} does not exist`);
-    const event = await readBody(req, MAX_BODY);
     const type = String(req.headers['x-fc-invocation-type'] ?? 'Sync').toLowerCase();
     if (type === 'async') {
       invokeAsync(name, fn, event, requestId);
@@ -145,10 +147,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
   };
 
-  const viaHttpTrigger = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => {
+  const viaHttpTrigger = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: Buffer) => {
     const fn = options.functions[options.httpFunction];
     if (!fn) throw new GatewayRefusal(404, 'FunctionNotFound', `no HTTP function ${options.httpFunction}`);
-    const body = await readBody(req, MAX_BODY);
     const requestId = fcRequestId();
     let event;
     try {
@@ -189,6 +190,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     } catch {
       throw new GatewayRefusal(400, 'InvalidRequest', 'the Host header or the request target is not valid');
     }
+    const body = await readBody(req, MAX_BODY);
+    if (options.callerAuth) {
+      const verdict = options.callerAuth({ method: req.method ?? 'GET', url, headers: req.headers, body });
+      if (!verdict.ok) throw new GatewayRefusal(verdict.status, verdict.code, verdict.message);
+    }
     const match = INVOKE_PATHS.map((p) => p.exec(url.pathname)).find((m) => m !== null);
     if (match && req.method === 'POST') {
       let name: string;
@@ -197,12 +203,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       } catch {
         throw new GatewayRefusal(400, 'InvalidPath', 'the function name has invalid percent-encoding');
       }
-      return invoke(req, res, name);
+      return invoke(req, res, name, body);
     }
     if (url.pathname.startsWith(ASYNC_RESULTS) && req.method === 'GET') {
       return asyncResult(res, url.pathname.slice(ASYNC_RESULTS.length));
     }
-    return viaHttpTrigger(req, res, url);
+    return viaHttpTrigger(req, res, url, body);
   };
 
   const server = http.createServer((req, res) => {

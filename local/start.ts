@@ -5,8 +5,10 @@
 import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { FUNCTIONS } from '../functions/manifest.js';
+import { createMemoryLedger, SHARED_MEMORY_LEDGER } from '../lib/guardrails/ledger.js';
 import { createMemoryStore, SHARED_MEMORY_STORE } from '../lib/idempotency/memory.js';
 import { startEmulator } from './emulator/server.js';
+import { createCallerAuth, parseCallerKeys, type CallerAuth } from './auth/caller-auth.js';
 import { startGateway, type FcFunction } from './gateway.js';
 
 const DEFAULT_KEY_ID = 'LTAI5tLocalEmulatorKey';
@@ -15,14 +17,17 @@ const DEFAULT_KEY_SECRET = 'local-emulator-secret-not-for-production';
 const line = (fields: Record<string, unknown>) =>
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', ...fields })}\n`);
 
+/** A setting the stack cannot start with: said on stderr, exit 2. */
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(2);
+}
+
 function num(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) {
-    process.stderr.write(`${name} must be a number >= 0 (got "${raw}")\n`);
-    process.exit(2);
-  }
+  if (!Number.isFinite(n) || n < 0) fail(`${name} must be a number >= 0 (got "${raw.slice(0, 64)}")`);
   return n;
 }
 
@@ -31,10 +36,9 @@ type FunctionSource = 'src' | 'dist';
 function functionSource(): FunctionSource {
   const raw = process.env['LOCAL_FUNCTIONS'] || 'src';
   if (raw === 'src' || raw === 'dist') return raw;
-  process.stderr.write(
-    `LOCAL_FUNCTIONS must be "src" (the TypeScript sources, the default) or "dist" (the built bundles); got "${raw.slice(0, 64)}"\n`,
+  fail(
+    `LOCAL_FUNCTIONS must be "src" (the TypeScript sources, the default) or "dist" (the built bundles); got "${raw.slice(0, 64)}"`,
   );
-  process.exit(2);
 }
 
 async function loadFunctions(source: FunctionSource): Promise<Record<string, FcFunction>> {
@@ -49,6 +53,27 @@ async function loadFunctions(source: FunctionSource): Promise<Record<string, FcF
     out[name] = mod.handler;
   }
   return out;
+}
+
+/** The store setting as the ready line shows it: never its credentials. */
+function storeForDisplay(value: string | undefined): string {
+  if (!value || value === 'memory') return 'memory';
+  try {
+    const url = new URL(value);
+    return `${url.protocol}//${url.host}`;
+  } catch {
+    return 'redis (the URL given cannot be read)';
+  }
+}
+
+/** LOCAL_AUTH=function: the gateway checks callers as FC's `function` auth does, against LOCAL_CALLER_KEYS. */
+function localCallerAuth(): CallerAuth | undefined {
+  const mode = process.env['LOCAL_AUTH'] || 'anonymous';
+  if (mode === 'anonymous') return undefined;
+  if (mode !== 'function') fail(`LOCAL_AUTH must be "function" or "anonymous" (got "${mode.slice(0, 64)}")`);
+  const keys = parseCallerKeys(process.env['LOCAL_CALLER_KEYS'] ?? '');
+  if (typeof keys === 'string') fail(`LOCAL_AUTH=function needs LOCAL_CALLER_KEYS: ${keys}`);
+  return createCallerAuth(keys);
 }
 
 async function main(): Promise<void> {
@@ -70,9 +95,13 @@ async function main(): Promise<void> {
   process.env['RESELLERTRADE_ENDPOINT'] ||= emulator.url;
   const source = functionSource();
   // One memory store for every function of this process, however they are loaded (sources or separate bundles).
-  (globalThis as { [SHARED_MEMORY_STORE]?: unknown })[SHARED_MEMORY_STORE] = createMemoryStore();
+  Object.assign(globalThis, {
+    [SHARED_MEMORY_STORE]: createMemoryStore(),
+    [SHARED_MEMORY_LEDGER]: createMemoryLedger(),
+  });
   const functions = await loadFunctions(source);
   const retryDelay = num('ASYNC_RETRY_DELAY_MS', 1000);
+  const callerAuth = localCallerAuth();
   const gateway = await startGateway({
     port: num('PORT', 9000),
     functions,
@@ -81,15 +110,17 @@ async function main(): Promise<void> {
     timeoutSeconds: num('FUNCTION_TIMEOUT_SECONDS', 60),
     asyncRetryDelaysMs: [retryDelay, retryDelay * 2, retryDelay * 4],
     log: (fields) => line({ level: 'warn', component: 'gateway', ...fields }),
+    ...(callerAuth ? { callerAuth } : {}),
   });
   line({
     msg: 'ready',
     gateway: gateway.url,
     emulator: emulator.url,
     endpoint: process.env['RESELLERTRADE_ENDPOINT'],
-    idempotencyStore: process.env['IDEMPOTENCY_STORE'] || 'memory',
+    idempotencyStore: storeForDisplay(process.env['IDEMPOTENCY_STORE']),
     functions: Object.keys(functions),
     functionSource: source,
+    callerAuth: callerAuth ? 'function' : 'anonymous',
     emulatorAccessKeyId: accessKeyId,
     // Printed only while it is the built-in development default (CONTRACT §5); a configured one never is.
     ...(accessKeySecret === DEFAULT_KEY_SECRET ? { emulatorDefaultKey: accessKeySecret } : {}),

@@ -101,19 +101,24 @@ export class OperationClaim {
 
   /**
    * Every chunk record this delivery can see: the store's latest (another delivery may have taken over and gone
-   * on), else what this delivery found and wrote; then what its own calls proved (`proven`: SENT, FAILED or
-   * UNKNOWN), which only it knows when the lease was lost before it could write it.
+   * on), else what this delivery found and wrote. Then what it knows itself (`known`): what its calls proved
+   * (SENT, FAILED, UNKNOWN) holds even when the lease was lost before it was written; why a chunk stays owed
+   * (PENDING) holds only where no other delivery has recorded more.
    */
-  async latest(proven: Readonly<Record<number, ChunkRecord>>, settled: boolean): Promise<Record<number, ChunkRecord>> {
+  async latest(known: Readonly<Record<number, ChunkRecord>>, settled: boolean): Promise<Record<number, ChunkRecord>> {
     let seen: Record<number, ChunkRecord> = { ...this.found, ...this.own };
-    // Every write landed and every chunk is settled: no other delivery can have added anything.
-    if (this.failure === undefined && settled) return { ...seen, ...proven };
-    try {
-      const record = await this.store.get(this.key);
-      if (record) seen = { ...this.found, ...record.chunks };
-    } catch {
-      // The store cannot be read now: what this delivery found and wrote is still the truth it knows.
+    if (this.failure !== undefined || !settled) {
+      try {
+        const record = await this.store.get(this.key);
+        if (record) seen = { ...this.found, ...record.chunks };
+      } catch {
+        // The store cannot be read now: what this delivery found and wrote is still the truth it knows.
+      }
     }
-    return { ...seen, ...proven };
+    for (const [n, record] of Object.entries(known)) {
+      const stored = seen[Number(n)];
+      if (record.state !== 'PENDING' || stored === undefined || stored.state === 'PENDING') seen[Number(n)] = record;
+    }
+    return seen;
   }
 }

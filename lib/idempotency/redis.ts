@@ -1,6 +1,5 @@
-import type { Redis as RedisClient } from 'ioredis';
+import { connectRedis, guarded, type RedisClient, type RedisOptions } from '../redis/connect.js';
 import {
-  StoreError,
   type ChunkRecord,
   type ClaimRequest,
   type IdempotencyRecord,
@@ -95,36 +94,12 @@ function toRecord(flat: string[]): IdempotencyRecord {
   return record;
 }
 
-async function guarded<T>(what: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (err) {
-    throw new StoreError(`redis ${what} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
-}
-
-/** ioredis is loaded here, on first use, so functions on the memory store never pay for it at cold start. */
-export async function createRedisStore(
-  url: string,
-  options: { prefix?: string; commandTimeoutMs?: number } = {},
-): Promise<IdempotencyStore> {
-  const { Redis } = await import('ioredis');
-  const client = new Redis(url, {
-    lazyConnect: false,
-    enableOfflineQueue: true,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2000,
-    commandTimeout: options.commandTimeoutMs ?? 2000,
-    retryStrategy: (times) => Math.min(times * 200, 2000),
-  }) as Scripted;
-  client.on('error', () => {
-    // Connection errors surface on the commands that need the connection (as StoreError); nothing to do here.
-  });
+/** The idempotency primitives on a connected client (shared with the budget ledger). */
+export function redisIdempotencyStore(redis: RedisClient, prefix = 'coupon:idem:'): IdempotencyStore {
+  const client = redis as Scripted;
   client.defineCommand('couponClaim', { numberOfKeys: 1, lua: CLAIM });
   client.defineCommand('couponPutChunk', { numberOfKeys: 1, lua: PUT_CHUNK });
   client.defineCommand('couponFinish', { numberOfKeys: 1, lua: FINISH });
-  const prefix = options.prefix ?? 'coupon:idem:';
-
   return {
     claim: (key, r: ClaimRequest) =>
       guarded('claim', async () => {
@@ -161,4 +136,12 @@ export async function createRedisStore(
       client.disconnect();
     },
   };
+}
+
+/** Connects and gives the store; for callers that need no budget ledger on the same connection. */
+export async function createRedisStore(
+  url: string,
+  options: RedisOptions & { prefix?: string } = {},
+): Promise<IdempotencyStore> {
+  return redisIdempotencyStore(await connectRedis(url, options), options.prefix);
 }

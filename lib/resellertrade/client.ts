@@ -1,15 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { acsTimestamp } from '../acs/encode.js';
-import { sha256Hex, signV3 } from '../acs/v3.js';
+import { signRequest, type AcsCredentials } from '../acs/sign-request.js';
 import { classifyResponse, type UpstreamOutcome } from './mapping.js';
 import { ACS_HEADER, RESELLERTRADE_API_VERSION } from '../acs/constants.js';
 import { TransportError, type Transport } from './transport.js';
 
-export interface Credentials {
-  accessKeyId: string;
-  accessKeySecret: string;
-  securityToken?: string;
-}
+export type Credentials = AcsCredentials;
 
 export interface SignInput {
   action: string;
@@ -28,27 +23,15 @@ const USER_AGENT = 'coupon-sender (FC nodejs20)';
  */
 export function signRpcHeaders(input: SignInput): Record<string, string> {
   const headers: Record<string, string> = {
-    host: input.host,
     [ACS_HEADER.version]: RESELLERTRADE_API_VERSION,
     [ACS_HEADER.action]: input.action,
     'user-agent': USER_AGENT,
-    [ACS_HEADER.date]: acsTimestamp(input.date),
-    [ACS_HEADER.nonce]: input.nonce,
     accept: 'application/json',
     'content-type': 'application/x-www-form-urlencoded',
-    [ACS_HEADER.contentSha256]: sha256Hex(input.body),
     [ACS_HEADER.credentialsProvider]: input.credentials.securityToken ? 'static_sts' : 'static_ak',
   };
-  if (input.credentials.securityToken) {
-    headers[ACS_HEADER.accessKeyId] = input.credentials.accessKeyId;
-    headers[ACS_HEADER.securityToken] = input.credentials.securityToken;
-  }
-  const { authorization } = signV3(
-    { method: 'POST', pathname: '/', query: {}, headers, hashedPayload: headers[ACS_HEADER.contentSha256] ?? '' },
-    input.credentials.accessKeyId,
-    input.credentials.accessKeySecret,
-  );
-  return { ...headers, authorization };
+  const url = new URL(`http://${input.host}/`);
+  return signRequest({ method: 'POST', url, headers, body: input.body }, input.credentials, input);
 }
 
 export interface UpstreamCall {

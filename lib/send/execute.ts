@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.js';
 import { idempotencyRefusal } from '../errors.js';
+import type { DailyBudget } from '../guardrails/guardrails.js';
 import { claimOperation } from '../idempotency/claim.js';
 import { IdempotencyError } from '../idempotency/errors.js';
 import type { OperationClaim } from '../idempotency/operation-claim.js';
@@ -16,6 +17,7 @@ import { recipientResults } from './results.js';
 export interface ExecuteContext extends Omit<ChunkSendContext, 'logger'> {
   config: Config;
   store: IdempotencyStore;
+  budget: DailyBudget;
   logger: Logger;
 }
 
@@ -25,6 +27,8 @@ export interface ExecutedOperation {
   results: RecipientResult[];
   verdict: Verdict;
   replayed: boolean;
+  /** DRY_RUN: validated and checked, nothing sent (the answer says `"dryRun": true`). */
+  dryRun?: boolean;
 }
 
 const storeFailed = (claim: OperationClaim) =>
@@ -73,12 +77,12 @@ export async function executeOperation(op: Operation, ctx: ExecuteContext): Prom
     if (claim.failure !== undefined) {
       throw idempotencyRefusal(storeFailed(claim), op.requestId);
     }
-    const { proven, settled, sentAny } = await sendOwedChunks(op, claim, ctx, log);
+    const { known, settled, sentAny } = await sendOwedChunks(op, claim, ctx, log);
     completed = settled;
-    if (claim.failure !== undefined && !sentAny && Object.keys(proven).length === 0) {
+    if (claim.failure !== undefined && !sentAny && !Object.values(known).some((r) => r.state !== 'PENDING')) {
       throw idempotencyRefusal(storeFailed(claim), op.requestId);
     }
-    const chunks = await claim.latest(proven, settled);
+    const chunks = await claim.latest(known, settled);
     const outcome = executed(op, recipientResults(op, claim.chunkSize, chunks), false);
     log.debug('operation result', { Code: outcome.verdict.code, status: outcome.verdict.httpStatus, completed });
     return outcome;

@@ -1,3 +1,10 @@
+import {
+  centsOf,
+  isRefusal,
+  operationRefusal,
+  type GuardrailRefusal,
+  type Reservation,
+} from '../guardrails/guardrails.js';
 import type { OperationClaim } from '../idempotency/operation-claim.js';
 import type { ChunkRecord } from '../idempotency/types.js';
 import type { Logger } from '../log.js';
@@ -10,16 +17,29 @@ import type { ExecuteContext } from './execute.js';
 import { chunkCount, chunkRecipients, chunkRecordFor, isTerminal } from './results.js';
 
 export interface ChunksOutcome {
-  /** What this delivery's own calls proved, chunk by chunk (SENT, FAILED, UNKNOWN). */
-  proven: Record<number, ChunkRecord>;
+  /**
+   * What this delivery knows of the chunks it handled: what its calls proved (SENT, FAILED, UNKNOWN), and why the
+   * others stay owed (PENDING: a guardrail, the deadline).
+   */
+  known: Record<number, ChunkRecord>;
   /** Every chunk of the operation is terminal: the record can be completed. */
   settled: boolean;
   sentAny: boolean;
 }
 
+const owedBy = (refusal: GuardrailRefusal, upstreamRequestId: string, at: number): ChunkRecord => ({
+  state: 'PENDING',
+  upstreamRequestId,
+  code: refusal.code,
+  message: refusal.message,
+  at,
+});
+
 /**
- * Sends every chunk still owed, a few at a time, through the claim's write protocol. Never throws: a chunk that
- * fails unexpectedly is recorded UNKNOWN when its request may have left, and left owed otherwise.
+ * Sends every chunk still owed, a few at a time, through the claim's write protocol. The operation's guardrails
+ * hold before anything goes out, and each chunk reserves its amount of the daily budget first: a refusal leaves
+ * it and every chunk after it owed. Never throws: a chunk that fails unexpectedly is recorded UNKNOWN when its
+ * request may have left, and left owed otherwise; what a chunk proves was not issued goes back to the budget.
  */
 export async function sendOwedChunks(
   op: Operation,
@@ -30,12 +50,15 @@ export async function sendOwedChunks(
   const size = claim.chunkSize;
   const count = chunkCount(op, size);
   const chunks: Record<number, ChunkRecord> = { ...claim.found };
-  const proven: Record<number, ChunkRecord> = {};
+  const known: Record<number, ChunkRecord> = {};
   for (const [n, record] of Object.entries(claim.found)) {
     if (record.state === 'SENDING') chunks[Number(n)] = { ...record, state: 'UNKNOWN' };
   }
   const owed = Array.from({ length: count }, (_, i) => i + 1).filter((n) => !isTerminal(chunks[n]));
   let sentAny = false;
+  let refused = operationRefusal(op, ctx.config.guardrails);
+  if (refused)
+    log.warn('operation refused by a guardrail: nothing sent', { Code: refused.code, Message: refused.message });
 
   await runPool(owed, ctx.config.chunkConcurrency, async (n) => {
     if (claim.failure !== undefined) return;
@@ -43,7 +66,16 @@ export async function sendOwedChunks(
     const upstreamRequestId = chunkRequestId(op.requestId, n, count);
     const fields = { chunk: n, chunks: count, recipients: recipients.length, upstreamRequestId };
     let announced = false;
+    let reservation: Reservation | undefined;
+    const giveBack = async () => {
+      if (reservation) await ctx.budget.release(reservation);
+      reservation = undefined;
+    };
     try {
+      if (refused) {
+        known[n] = chunks[n] = owedBy(refused, upstreamRequestId, ctx.now());
+        return;
+      }
       const form = buildSendCouponForm(op, recipients, upstreamRequestId);
       const slot = await reserveSlot(ctx);
       if (slot === undefined) {
@@ -51,6 +83,17 @@ export async function sendOwedChunks(
         log.warn('chunk not attempted: not enough time left before the function timeout', fields);
         return;
       }
+      const reserved = await ctx.budget.reserve(op.sellerId.digits, centsOf(recipients));
+      if (isRefusal(reserved)) {
+        refused = reserved;
+        known[n] = chunks[n] = owedBy(reserved, upstreamRequestId, ctx.now());
+        log.warn('chunk not sent: the daily budget is spent; this and later chunks stay owed', {
+          ...fields,
+          Message: reserved.message,
+        });
+        return;
+      }
+      reservation = reserved;
       const journal = {
         sending: async (callMs: number) => (announced = await claim.sending(n, upstreamRequestId, callMs)),
         pending: async (refused: Parameters<typeof chunkRecordFor>[0], waitMs: number) => {
@@ -60,6 +103,7 @@ export async function sendOwedChunks(
       };
       const sent = await sendChunk({ ...ctx, logger: log }, journal, form, slot, fields);
       if ('unrecorded' in sent) {
+        await giveBack();
         chunks[n] = chunkRecordFor(deadlineOutcome(0), recipients, upstreamRequestId, ctx.now());
         log.error('chunk not sent: the idempotency store could not record it first', {
           ...fields,
@@ -69,8 +113,10 @@ export async function sendOwedChunks(
       }
       if (sent.attempts > 0) sentAny = true;
       const record = chunkRecordFor(sent.outcome, recipients, upstreamRequestId, ctx.now());
+      // Proven not issued (a rejection, or still owed): the reservation goes back. SENT and UNKNOWN stay counted.
+      if (record.state === 'FAILED' || record.state === 'PENDING') await giveBack();
       chunks[n] = record;
-      if (isTerminal(record)) proven[n] = record;
+      known[n] = record;
       if (record.state === 'UNKNOWN') {
         log.error('chunk outcome UNKNOWN: never re-sent automatically; check these recipients with GetCouponPage', {
           ...fields,
@@ -105,14 +151,13 @@ export async function sendOwedChunks(
               'an internal error stopped this chunk before it was sent; it is sent when the same operation is delivered again',
           };
       chunks[n] = record;
-      if (announced) {
-        sentAny = true;
-        proven[n] = record;
-      }
+      known[n] = record;
+      if (announced) sentAny = true;
+      else await giveBack().catch(() => undefined);
       log.error('chunk failed unexpectedly', { ...fields, state: record.state, error: detail });
       await claim.settle(n, record, ctx.timeoutMs);
     }
   });
   const settled = Array.from({ length: count }, (_, i) => i + 1).every((n) => isTerminal(chunks[n]));
-  return { proven, settled, sentAny };
+  return { known, settled, sentAny };
 }

@@ -1,4 +1,6 @@
 import { loadConfig } from '../../lib/config.js';
+import { DailyBudget } from '../../lib/guardrails/guardrails.js';
+import { createMemoryLedger } from '../../lib/guardrails/ledger.js';
 import type { IdempotencyStore } from '../../lib/idempotency/types.js';
 import { createLogger } from '../../lib/log.js';
 import type { ResellerTradeClient, UpstreamCall } from '../../lib/resellertrade/client.js';
@@ -35,6 +37,7 @@ export function executorContext(
     logs,
     config: { ...loadConfig({}), chunkSize: 1, chunkConcurrency: 1 },
     store,
+    budget: new DailyBudget(createMemoryLedger(), { budgetTimeZone: 'Asia/Shanghai' }, Date.now),
     client,
     limiter: createRateLimiter({ initialRate: 1000, minRate: 1, maxRate: 1000, now: over.now ?? Date.now }),
     policy: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1 },

@@ -19,14 +19,17 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** A real redis-server on a free loopback port, without persistence; it can be stopped and started again. */
-export async function startRedis(): Promise<RedisServer> {
+/**
+ * A real redis-server on a free loopback port, without persistence; it can be stopped and started again. With a
+ * password, clients must authenticate (the URL carries it).
+ */
+export async function startRedis(options: { password?: string } = {}): Promise<RedisServer> {
   const port = await freePort();
   let child: ChildProcess | undefined;
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  if (options.password) args.push('--requirepass', options.password);
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('redis-server did not start')), 10_000);
       child?.stdout?.on('data', (c: Buffer) => {
@@ -47,7 +50,9 @@ export async function startRedis(): Promise<RedisServer> {
   };
   await start();
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: options.password
+      ? `redis://:${encodeURIComponent(options.password)}@127.0.0.1:${port}`
+      : `redis://127.0.0.1:${port}`,
     port,
     start,
     stop: async () => {

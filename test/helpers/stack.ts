@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Coupon } from '../../local/emulator/ledger.js';
+import { scanLogs, secretsOf } from './log-scan.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -46,17 +47,32 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     });
   });
   const urls = await ready;
+  // Every scenario that runs a stack is also a log scan: a leak fails the test that caused it.
+  const checkLogs = () => {
+    const leaks = scanLogs(logs, secretsOf({ ...process.env, ...env }));
+    if (leaks.length > 0) {
+      throw new Error(
+        `the stack logged ${leaks.length} leak(s): ${leaks
+          .slice(0, 3)
+          .map((l) => `${l.what} in ${l.line.slice(0, 300)}`)
+          .join('\n')}`,
+      );
+    }
+  };
   return {
     ...urls,
     logs,
     process: child,
     stop: async (signal = 'SIGTERM') => {
       if (child.exitCode === null) child.kill(signal);
-      return exited;
+      const code = await exited;
+      checkLogs();
+      return code;
     },
     kill: async () => {
       if (child.exitCode === null) child.kill('SIGKILL');
       await exited;
+      checkLogs();
     },
   };
 }

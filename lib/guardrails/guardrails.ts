@@ -1,0 +1,94 @@
+import type { GuardrailSettings } from '../config.js';
+import type { Operation, Recipient } from '../operation.js';
+import { budgetDay } from './budget-day.js';
+import { fromCents, toCents } from './cents.js';
+import type { BudgetLedger } from './ledger.js';
+
+/** Why a guardrail keeps something from being sent: a stable Code (CONTRACT §8) and what to do about it. */
+export interface GuardrailRefusal {
+  code: 'Guardrail.OperationAmount' | 'Guardrail.TemplateNotAllowed' | 'Guardrail.DailyBudget';
+  message: string;
+}
+
+export const centsOf = (recipients: readonly Recipient[]): number =>
+  recipients.reduce((sum, r) => sum + toCents(r.amount), 0);
+
+/** The limits that hold for an operation as a whole, whatever has been spent: checked before anything is sent. */
+export function operationRefusal(op: Operation, settings: GuardrailSettings): GuardrailRefusal | undefined {
+  if (settings.templateAllowlist && !settings.templateAllowlist.has(op.templateId.digits)) {
+    return {
+      code: 'Guardrail.TemplateNotAllowed',
+      message: `template ${op.templateId.digits} is not in TEMPLATE_ALLOWLIST; nothing was sent`,
+    };
+  }
+  const cents = centsOf(op.recipients);
+  if (settings.maxOperationCents !== undefined && cents > settings.maxOperationCents) {
+    return {
+      code: 'Guardrail.OperationAmount',
+      message: `the operation totals ${fromCents(cents)}, above MAX_OPERATION_AMOUNT ${fromCents(settings.maxOperationCents)}; nothing was sent`,
+    };
+  }
+  return undefined;
+}
+
+/** Budget days are kept two days, so a delivery that straddles midnight still releases into the day it reserved. */
+const DAY_KEEP_MS = 2 * 24 * 60 * 60 * 1000;
+
+/** A reservation against one seller's budget for one day: released into the same day, whatever the time then. */
+export interface Reservation {
+  key: string;
+  cents: number;
+}
+
+/**
+ * DAILY_BUDGET per seller per calendar day in BUDGET_TIMEZONE. A chunk reserves its amount before it goes out;
+ * what a send proves was not issued is released; SENT and UNKNOWN stay counted. Without DAILY_BUDGET nothing
+ * is counted and no store is touched.
+ */
+export class DailyBudget {
+  constructor(
+    private readonly ledger: BudgetLedger,
+    private readonly settings: GuardrailSettings,
+    private readonly now: () => number,
+  ) {}
+
+  get enabled(): boolean {
+    return this.settings.dailyBudgetCents !== undefined;
+  }
+
+  private keyFor(sellerId: string): { key: string; day: string } {
+    const day = budgetDay(this.now(), this.settings.budgetTimeZone);
+    return { key: `${sellerId}:${day}`, day };
+  }
+
+  private refusal(day: string, usedCents: number, cents: number): GuardrailRefusal {
+    const limit = this.settings.dailyBudgetCents ?? 0;
+    return {
+      code: 'Guardrail.DailyBudget',
+      message: `DAILY_BUDGET ${fromCents(limit)} for ${day} (${this.settings.budgetTimeZone}) has ${fromCents(Math.max(0, limit - usedCents))} left and this needs ${fromCents(cents)}; not sent: it is sent when the same request is delivered again within the budget`,
+    };
+  }
+
+  async reserve(sellerId: string, cents: number): Promise<Reservation | GuardrailRefusal> {
+    const limit = this.settings.dailyBudgetCents;
+    const { key, day } = this.keyFor(sellerId);
+    if (limit === undefined) return { key, cents: 0 };
+    const { granted, usedCents } = await this.ledger.reserve(key, cents, limit, DAY_KEEP_MS);
+    return granted ? { key, cents } : this.refusal(day, usedCents, cents);
+  }
+
+  async release(reservation: Reservation): Promise<void> {
+    if (reservation.cents > 0) await this.ledger.release(reservation.key, reservation.cents);
+  }
+
+  /** For a dry run: would `cents` fit today, without reserving anything. */
+  async check(sellerId: string, cents: number): Promise<GuardrailRefusal | undefined> {
+    const limit = this.settings.dailyBudgetCents;
+    if (limit === undefined) return undefined;
+    const { key, day } = this.keyFor(sellerId);
+    const used = await this.ledger.used(key);
+    return used + cents > limit ? this.refusal(day, used, cents) : undefined;
+  }
+}
+
+export const isRefusal = (r: Reservation | GuardrailRefusal): r is GuardrailRefusal => 'code' in r;

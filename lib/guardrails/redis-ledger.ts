@@ -1,0 +1,45 @@
+import { guarded, type RedisClient } from '../redis/connect.js';
+import type { BudgetLedger } from './ledger.js';
+
+/** Reserve only within the limit, in one step: concurrent instances can never exceed it together. */
+const RESERVE = `
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+if used + tonumber(ARGV[1]) > tonumber(ARGV[2]) then return {0, used} end
+local now = redis.call('INCRBY', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return {1, now}`;
+
+const RELEASE = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local left = redis.call('DECRBY', KEYS[1], ARGV[1])
+if left < 0 then redis.call('SET', KEYS[1], '0', 'KEEPTTL') end
+return left`;
+
+interface Scripted extends RedisClient {
+  couponReserve(key: string, cents: string, limit: string, ttl: string): Promise<[number, number]>;
+  couponRelease(key: string, cents: string): Promise<number>;
+}
+
+/** The daily budget in Redis: one counter of cents per seller and day, next to the idempotency records. */
+export function redisBudgetLedger(redis: RedisClient, prefix = 'coupon:budget:'): BudgetLedger {
+  const client = redis as Scripted;
+  client.defineCommand('couponReserve', { numberOfKeys: 1, lua: RESERVE });
+  client.defineCommand('couponRelease', { numberOfKeys: 1, lua: RELEASE });
+  return {
+    reserve: (key, cents, limitCents, ttlMs) =>
+      guarded('budget', async () => {
+        const [granted, used] = await client.couponReserve(
+          prefix + key,
+          String(cents),
+          String(limitCents),
+          String(ttlMs),
+        );
+        return { granted: granted === 1, usedCents: Number(used) };
+      }),
+    release: (key, cents) =>
+      guarded('budget', async () => {
+        await client.couponRelease(prefix + key, String(cents));
+      }),
+    used: (key) => guarded('budget', async () => Number((await client.get(prefix + key)) ?? 0)),
+  };
+}
