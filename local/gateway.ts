@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { FcContext, FcCredentials } from '../lib/fc.js';
+import type { ChunkRecord, IdempotencyStore } from '../lib/idempotency/types.js';
 import type { FcHttpResponse } from '../lib/triggers/http-event.js';
 import type { CallerAuth } from './auth/caller-auth.js';
 import { buildHttpEvent, eventInputOf } from './fc-http-event.js';
@@ -23,6 +24,8 @@ export interface GatewayOptions {
   log?: (fields: Record<string, unknown>) => void;
   /** LOCAL_AUTH=function: every request must be ACS3-signed by a caller key, as FC's `function` auth demands. */
   callerAuth?: CallerAuth;
+  /** The functions' idempotency store, served to `coupon status` and `coupon reconcile` under /__gateway/store/. */
+  store?: IdempotencyStore;
 }
 
 export interface AsyncRecord {
@@ -42,6 +45,7 @@ const INVOKE_PATHS = [
   /^\/2016-08-15\/services\/[^/]+\/functions\/([^/]+)\/invocations\/?$/,
 ];
 const ASYNC_RESULTS = '/__gateway/invocations/';
+const STORE_RECORDS = /^\/__gateway\/store\/records(?:\/([0-9a-f]{64})(?:\/chunks\/(\d+))?)?$/;
 /** FC's limit on a synchronous invocation's payload. */
 const MAX_BODY = 32 * 1024 * 1024;
 const DEFAULT_ACCOUNT = '1234567890123456';
@@ -183,6 +187,39 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     sendJson(res, 200, JSON.stringify(record));
   };
 
+  /** The store's inspection primitives over HTTP: the local stack's store lives in this process. */
+  const storeRoute = async (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    match: RegExpExecArray,
+    body: Buffer,
+  ) => {
+    const store = options.store;
+    if (!store) throw new GatewayRefusal(404, 'NoStore', 'this gateway serves no store');
+    const [, key, chunk] = match;
+    if (req.method === 'GET' && key === undefined) {
+      const records = [];
+      for await (const entry of store.list()) records.push(entry);
+      return sendJson(res, 200, JSON.stringify({ records }));
+    }
+    if (req.method === 'GET' && key !== undefined && chunk === undefined) {
+      const record = await store.get(key);
+      if (!record) throw new GatewayRefusal(404, 'RecordNotFound', 'no operation has this key');
+      return sendJson(res, 200, JSON.stringify({ key, record }));
+    }
+    if (req.method === 'PUT' && key !== undefined && chunk !== undefined) {
+      let record: ChunkRecord;
+      try {
+        record = JSON.parse(body.toString('utf8')) as ChunkRecord;
+      } catch {
+        throw new GatewayRefusal(400, 'InvalidJson', 'the body must be a chunk record');
+      }
+      const amended = await store.amendChunk(key, Number(chunk), record, Date.now());
+      return sendJson(res, amended ? 200 : 409, JSON.stringify({ amended }));
+    }
+    throw new GatewayRefusal(405, 'MethodNotAllowed', 'GET records, GET records/{key}, PUT records/{key}/chunks/{n}');
+  };
+
   const route = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     let url: URL;
     try {
@@ -205,6 +242,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       }
       return invoke(req, res, name, body);
     }
+    const storeMatch = STORE_RECORDS.exec(url.pathname);
+    if (storeMatch) return storeRoute(req, res, storeMatch, body);
     if (url.pathname.startsWith(ASYNC_RESULTS) && req.method === 'GET') {
       return asyncResult(res, url.pathname.slice(ASYNC_RESULTS.length));
     }

@@ -7,12 +7,11 @@ import { pathToFileURL } from 'node:url';
 import { FUNCTIONS } from '../functions/manifest.js';
 import { createMemoryLedger, SHARED_MEMORY_LEDGER } from '../lib/guardrails/ledger.js';
 import { createMemoryStore, SHARED_MEMORY_STORE } from '../lib/idempotency/memory.js';
+import { createRedisStore } from '../lib/idempotency/redis.js';
+import { DEFAULT_EMULATOR_KEY_ID, DEFAULT_EMULATOR_KEY_SECRET } from './emulator/defaults.js';
 import { startEmulator } from './emulator/server.js';
 import { createCallerAuth, parseCallerKeys, type CallerAuth } from './auth/caller-auth.js';
 import { startGateway, type FcFunction } from './gateway.js';
-
-const DEFAULT_KEY_ID = 'LTAI5tLocalEmulatorKey';
-const DEFAULT_KEY_SECRET = 'local-emulator-secret-not-for-production';
 
 const line = (fields: Record<string, unknown>) =>
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', ...fields })}\n`);
@@ -77,8 +76,8 @@ function localCallerAuth(): CallerAuth | undefined {
 }
 
 async function main(): Promise<void> {
-  const accessKeyId = process.env['EMULATOR_ACCESS_KEY_ID'] || DEFAULT_KEY_ID;
-  const accessKeySecret = process.env['EMULATOR_ACCESS_KEY_SECRET'] || DEFAULT_KEY_SECRET;
+  const accessKeyId = process.env['EMULATOR_ACCESS_KEY_ID'] || DEFAULT_EMULATOR_KEY_ID;
+  const accessKeySecret = process.env['EMULATOR_ACCESS_KEY_SECRET'] || DEFAULT_EMULATOR_KEY_SECRET;
   const securityToken = process.env['EMULATOR_SECURITY_TOKEN'] || undefined;
   const qps = num('EMULATOR_QPS', 0);
   const shape = process.env['EMULATOR_RESPONSE_SHAPE'] === 'doc' ? 'doc' : 'sdk';
@@ -95,11 +94,12 @@ async function main(): Promise<void> {
   process.env['RESELLERTRADE_ENDPOINT'] ||= emulator.url;
   const source = functionSource();
   // One memory store for every function of this process, however they are loaded (sources or separate bundles).
-  Object.assign(globalThis, {
-    [SHARED_MEMORY_STORE]: createMemoryStore(),
-    [SHARED_MEMORY_LEDGER]: createMemoryLedger(),
-  });
+  const memoryStore = createMemoryStore();
+  Object.assign(globalThis, { [SHARED_MEMORY_STORE]: memoryStore, [SHARED_MEMORY_LEDGER]: createMemoryLedger() });
   const functions = await loadFunctions(source);
+  // The same records the functions use, for `coupon status` and `coupon reconcile` (/__gateway/store/).
+  const storeUrl = process.env['IDEMPOTENCY_STORE'];
+  const store = storeUrl && storeUrl !== 'memory' ? await createRedisStore(storeUrl) : memoryStore;
   const retryDelay = num('ASYNC_RETRY_DELAY_MS', 1000);
   const callerAuth = localCallerAuth();
   const gateway = await startGateway({
@@ -111,6 +111,7 @@ async function main(): Promise<void> {
     asyncRetryDelaysMs: [retryDelay, retryDelay * 2, retryDelay * 4],
     log: (fields) => line({ level: 'warn', component: 'gateway', ...fields }),
     ...(callerAuth ? { callerAuth } : {}),
+    store,
   });
   line({
     msg: 'ready',
@@ -123,7 +124,7 @@ async function main(): Promise<void> {
     callerAuth: callerAuth ? 'function' : 'anonymous',
     emulatorAccessKeyId: accessKeyId,
     // Printed only while it is the built-in development default (CONTRACT §5); a configured one never is.
-    ...(accessKeySecret === DEFAULT_KEY_SECRET ? { emulatorDefaultKey: accessKeySecret } : {}),
+    ...(accessKeySecret === DEFAULT_EMULATOR_KEY_SECRET ? { emulatorDefaultKey: accessKeySecret } : {}),
   });
 
   let stopping = false;
@@ -133,6 +134,7 @@ async function main(): Promise<void> {
     line({ msg: 'stopping', signal });
     await gateway.close();
     await emulator.close();
+    await store.close();
     line({ msg: 'stopped' });
     process.exit(0);
   };

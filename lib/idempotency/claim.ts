@@ -3,7 +3,16 @@ import { IdempotencyError } from './errors.js';
 import { contentHash, operationKey } from './keys.js';
 import { keepFor, leaseUntil, type LeaseClock } from './lease.js';
 import { OperationClaim } from './operation-claim.js';
-import { StoreError, type ChunkRecord, type IdempotencyStore } from './types.js';
+import { StoreError, type ChunkRecord, type IdempotencyStore, type OperationSummary } from './types.js';
+
+/** The operation as its record keeps it, for `coupon status` and `coupon reconcile`. */
+export const summaryOf = (op: Operation): OperationSummary => ({
+  sellerId: op.sellerId.digits,
+  templateId: op.templateId.digits,
+  fromApp: op.fromApp,
+  requestId: op.requestId,
+  recipients: op.recipients.map((r) => [r.uid.digits, r.amountText]),
+});
 
 export interface Completed {
   kind: 'completed';
@@ -41,6 +50,7 @@ export async function claimOperation(
     answer = await store.claim(key, {
       hash,
       chunkSize: options.chunkSize,
+      op: summaryOf(op),
       owner,
       leaseUntil: lease,
       now: clock.now(),

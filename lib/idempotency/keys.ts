@@ -2,11 +2,13 @@ import { createHash } from 'node:crypto';
 import type { Operation } from '../operation.js';
 
 /** (SellerId, FromApp, RequestId) identifies an operation, whatever trigger delivers it. */
-export function operationKey(op: Operation): string {
+export function keyOf(sellerId: string, fromApp: string, requestId: string): string {
   return createHash('sha256')
-    .update(JSON.stringify([op.sellerId.digits, op.fromApp, op.requestId]))
+    .update(JSON.stringify([sellerId, fromApp, requestId]))
     .digest('hex');
 }
+
+export const operationKey = (op: Operation): string => keyOf(op.sellerId.digits, op.fromApp, op.requestId);
 
 /** What must match for a redelivery to be the same operation: template, bid, operator and the ordered recipients. */
 export function contentHash(op: Operation): string {

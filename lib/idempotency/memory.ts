@@ -44,6 +44,7 @@ export function createMemoryStore(now: () => number = Date.now): IdempotencyStor
           leaseUntil: req.leaseUntil,
           chunkSize: req.chunkSize,
           chunks: {},
+          op: req.op,
         };
         entries.set(key, { record, expiresAt: now() + req.keepForMs });
         return { acquired: true, record: copy(record) };
@@ -78,6 +79,18 @@ export function createMemoryStore(now: () => number = Date.now): IdempotencyStor
     async get(key) {
       const entry = live(key);
       return entry ? copy(entry.record) : undefined;
+    },
+    async *list() {
+      for (const key of [...entries.keys()]) {
+        const entry = live(key);
+        if (entry) yield { key, record: copy(entry.record) };
+      }
+    },
+    async amendChunk(key, chunk, record, at) {
+      const entry = live(key);
+      if (!entry || (entry.record.status === 'IN_PROGRESS' && entry.record.leaseUntil > at)) return false;
+      entry.record.chunks[chunk] = { ...record };
+      return true;
     },
     async close() {
       entries.clear();

@@ -5,6 +5,7 @@ import {
   type IdempotencyRecord,
   type IdempotencyStore,
   type LeaseRenewal,
+  type OperationSummary,
   type RecordStatus,
 } from './types.js';
 
@@ -20,7 +21,7 @@ end`;
 
 const CLAIM = `${KEEP}
 if redis.call('EXISTS', KEYS[1]) == 0 then
-  redis.call('HSET', KEYS[1], 'status', 'IN_PROGRESS', 'hash', ARGV[1], 'owner', ARGV[2], 'leaseUntil', ARGV[3], 'chunkSize', ARGV[6])
+  redis.call('HSET', KEYS[1], 'status', 'IN_PROGRESS', 'hash', ARGV[1], 'owner', ARGV[2], 'leaseUntil', ARGV[3], 'chunkSize', ARGV[6], 'op', ARGV[7])
   redis.call('PEXPIRE', KEYS[1], ARGV[5])
   return {1, redis.call('HGETALL', KEYS[1])}
 end
@@ -38,6 +39,13 @@ if f[1] ~= ARGV[1] or f[2] ~= 'IN_PROGRESS' then return 0 end
 redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
 if tonumber(f[3]) < tonumber(ARGV[4]) then redis.call('HSET', KEYS[1], 'leaseUntil', ARGV[4]) end
 keep(ARGV[5])
+return 1`;
+
+const AMEND = `
+local f = redis.call('HMGET', KEYS[1], 'status', 'leaseUntil')
+if not f[1] then return 0 end
+if f[1] == 'IN_PROGRESS' and tonumber(f[2]) > tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1`;
 
 const FINISH = `
@@ -60,7 +68,9 @@ interface Scripted extends RedisClient {
     now: string,
     keepForMs: string,
     chunkSize: string,
+    op: string,
   ): Promise<[number, string[]]>;
+  couponAmend(key: string, field: string, value: string, now: string): Promise<number>;
   couponPutChunk(
     key: string,
     owner: string,
@@ -89,6 +99,7 @@ function toRecord(flat: string[]): IdempotencyRecord {
     else if (field === 'owner') record.owner = value;
     else if (field === 'leaseUntil') record.leaseUntil = Number(value);
     else if (field === 'chunkSize') record.chunkSize = Number(value);
+    else if (field === 'op') record.op = JSON.parse(value) as OperationSummary;
     else if (field.startsWith('c:')) record.chunks[Number(field.slice(2))] = JSON.parse(value) as ChunkRecord;
   }
   return record;
@@ -100,6 +111,7 @@ export function redisIdempotencyStore(redis: RedisClient, prefix = 'coupon:idem:
   client.defineCommand('couponClaim', { numberOfKeys: 1, lua: CLAIM });
   client.defineCommand('couponPutChunk', { numberOfKeys: 1, lua: PUT_CHUNK });
   client.defineCommand('couponFinish', { numberOfKeys: 1, lua: FINISH });
+  client.defineCommand('couponAmend', { numberOfKeys: 1, lua: AMEND });
   return {
     claim: (key, r: ClaimRequest) =>
       guarded('claim', async () => {
@@ -111,6 +123,7 @@ export function redisIdempotencyStore(redis: RedisClient, prefix = 'coupon:idem:
           String(r.now),
           String(r.keepForMs),
           String(r.chunkSize),
+          JSON.stringify(r.op),
         );
         return { acquired: acquired === 1, record: toRecord(flat) };
       }),
@@ -132,6 +145,23 @@ export function redisIdempotencyStore(redis: RedisClient, prefix = 'coupon:idem:
         const flat = await client.hgetall(prefix + key);
         return Object.keys(flat).length === 0 ? undefined : toRecord(Object.entries(flat).flat());
       }),
+    async *list() {
+      let cursor = '0';
+      do {
+        const [next, keys] = await guarded('scan', () => client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500));
+        cursor = next;
+        for (const full of keys) {
+          const flat = await guarded('read', () => client.hgetall(full));
+          if (Object.keys(flat).length > 0)
+            yield { key: full.slice(prefix.length), record: toRecord(Object.entries(flat).flat()) };
+        }
+      } while (cursor !== '0');
+    },
+    amendChunk: (key, chunk, record, now) =>
+      guarded(
+        'write',
+        async () => (await client.couponAmend(prefix + key, `c:${chunk}`, JSON.stringify(record), String(now))) === 1,
+      ),
     async close() {
       client.disconnect();
     },

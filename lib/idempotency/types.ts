@@ -18,7 +18,25 @@ export interface ChunkRecord {
   message?: string;
   /** For SENT: per recipient of the chunk, its confirmation, or null when the answer did not name it. */
   confirmed?: Array<Confirmation | null>;
+  /**
+   * Set by `coupon reconcile` for a chunk whose outcome was UNKNOWN: per recipient, what GetCouponPage proved
+   * (issued, with the coupon attributed to it, or never issued), or null while it is still unknown.
+   */
+  reconciled?: Array<Reconciled | null>;
   at: number;
+}
+
+/** `resentAs`: the RequestId `coupon reconcile --resend` sent a never-issued recipient again under. */
+export type Reconciled = { issued: true; youhuiId: CouponId } | { issued: false; resentAs?: string };
+
+/** What the operation was, kept with its record so that it can be inspected and reconciled later. */
+export interface OperationSummary {
+  sellerId: string;
+  templateId: string;
+  fromApp: string;
+  requestId: string;
+  /** `[uid, amount]` in request order; chunk n holds entries (n-1)·chunkSize … n·chunkSize−1. */
+  recipients: Array<[string, string]>;
 }
 
 export type RecordStatus = 'IN_PROGRESS' | 'COMPLETED';
@@ -31,11 +49,14 @@ export interface IdempotencyRecord {
   /** Recipients per chunk when the record was created: chunk numbers mean this, whatever CHUNK_SIZE is now. */
   chunkSize: number;
   chunks: Record<number, ChunkRecord>;
+  /** Absent only in records written before operations were kept with them. */
+  op?: OperationSummary;
 }
 
 export interface ClaimRequest {
   hash: string;
   chunkSize: number;
+  op: OperationSummary;
   owner: string;
   leaseUntil: number;
   now: number;
@@ -60,6 +81,10 @@ export interface IdempotencyStore {
   /** Completed: the record is kept `ttlMs` from now. Released: the lease ends at once, for the next delivery. */
   finish(key: string, owner: string, completed: boolean, ttlMs: number): Promise<boolean>;
   get(key: string): Promise<IdempotencyRecord | undefined>;
+  /** Every live record, for inspection and reconciliation (never on a delivery's path). */
+  list(): AsyncIterable<{ key: string; record: IdempotencyRecord }>;
+  /** Rewrites one chunk of a record no delivery holds (completed, or its lease run out); false otherwise. */
+  amendChunk(key: string, chunk: number, record: ChunkRecord, now: number): Promise<boolean>;
   close(): Promise<void>;
 }
 

@@ -1,4 +1,4 @@
-import type { ChunkRecord, Confirmation } from '../idempotency/types.js';
+import type { ChunkRecord, Confirmation, Reconciled } from '../idempotency/types.js';
 import type { Operation, Recipient, RecipientResult } from '../operation.js';
 import type { ConfirmedItem, UpstreamOutcome } from '../resellertrade/mapping.js';
 
@@ -50,6 +50,15 @@ const interrupted = (record: ChunkRecord): RecipientResult => ({
   message: `a delivery stopped while upstream RequestId ${record.upstreamRequestId} was being sent; check with GetCouponPage`,
 });
 
+/** What `coupon reconcile` established for a recipient whose outcome was UNKNOWN. */
+function reconciledResult(settled: Reconciled): RecipientResult {
+  if (settled.issued) return { status: 'SENT', youhuiId: settled.youhuiId };
+  const message = settled.resentAs
+    ? `GetCouponPage showed no coupon for this uid from this operation; it was sent again as RequestId ${settled.resentAs}`
+    : 'GetCouponPage shows no coupon for this uid from this operation; coupon reconcile --resend sends it';
+  return { status: 'FAILED', code: 'NeverIssued', message, retryable: true };
+}
+
 /** Every recipient's result, derived from the chunk records (the same function serves a first answer and a replay). */
 export function recipientResults(
   op: Operation,
@@ -59,6 +68,8 @@ export function recipientResults(
   return op.recipients.map((_, i): RecipientResult => {
     const chunk = Math.floor(i / size) + 1;
     const record = chunks[chunk];
+    const settled = record?.reconciled?.[i - (chunk - 1) * size];
+    if (settled) return reconciledResult(settled);
     const detail = record?.code === undefined ? {} : { code: record.code, message: record.message ?? '' };
     switch (record?.state) {
       case undefined:

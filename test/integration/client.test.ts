@@ -67,30 +67,3 @@ describe('our ResellerTrade client against the emulator', () => {
     });
   });
 });
-
-describe('npm run reconcile', () => {
-  it('tells which of the given uids hold a coupon', async () => {
-    const { reconcile } = await import('../../scripts/reconcile.js');
-    const mine = { ...op, recipients: [recipient('777000777', 9, 'number')] };
-    const sent = await createResellerTradeClient(new URL(emulator.url), createHttpTransport()).call(
-      'SendCoupon',
-      buildSendCouponForm(mine, mine.recipients, 'reconcile-1'),
-      creds,
-      2000,
-    );
-    const youhuiId = sent.outcome.kind === 'ok' ? sent.outcome.items?.[0]?.youhuiId?.text : undefined;
-    const env = {
-      ALIBABA_CLOUD_ACCESS_KEY_ID: creds.accessKeyId,
-      ALIBABA_CLOUD_ACCESS_KEY_SECRET: creds.accessKeySecret,
-      ALIBABA_CLOUD_SECURITY_TOKEN: creds.securityToken,
-      RESELLERTRADE_ENDPOINT: emulator.url,
-    };
-    const out = await reconcile(
-      ['--seller', '3944837183', '--template', '295873', '--uid', '777000777', '--uid', '42'],
-      env,
-    );
-    expect(out.code).toBe(0);
-    expect(out.output).toBe(`777000777\tyouhuiId ${youhuiId} amount 9\n42\tno coupon\n`);
-    expect((await reconcile(['--seller', 'x'], env)).code).toBe(2);
-  });
-});

@@ -25,6 +25,7 @@ const claimOf = (owner: string, over: Partial<ClaimRequest> = {}): ClaimRequest 
   leaseUntil: Date.now() + 60_000,
   now: Date.now(),
   keepForMs: 60_000,
+  op: { sellerId: '1', templateId: '2', fromApp: 'a', requestId: 'r', recipients: [['10', '1']] },
   ...over,
 });
 const chunk: ChunkRecord = {
@@ -121,5 +122,29 @@ describe.each(['memory', 'redis'])('%s store expiry', (name) => {
     expect(await store.get(k)).toMatchObject({ status: 'COMPLETED' });
     await sleep(350);
     expect(await store.get(k)).toBeUndefined();
+  });
+});
+
+describe.each(['memory', 'redis'])('%s store inspection', (name) => {
+  it('keeps the operation with its record, lists records, and amends a chunk only when no delivery holds it', async () => {
+    const store = stores[name] as IdempotencyStore;
+    const k = key();
+    await store.claim(k, claimOf('a'));
+    expect((await store.get(k))?.op).toEqual({
+      sellerId: '1',
+      templateId: '2',
+      fromApp: 'a',
+      requestId: 'r',
+      recipients: [['10', '1']],
+    });
+    const keys: string[] = [];
+    for await (const entry of store.list()) keys.push(entry.key);
+    expect(keys).toContain(k);
+    const settled: ChunkRecord = { ...chunk, state: 'UNKNOWN', reconciled: [{ issued: false }] };
+    expect(await store.amendChunk(k, 1, settled, Date.now())).toBe(false);
+    await store.finish(k, 'a', true, 60_000);
+    expect(await store.amendChunk(k, 1, settled, Date.now())).toBe(true);
+    expect((await store.get(k))?.chunks[1]).toEqual(settled);
+    expect(await store.amendChunk(key(), 1, settled, Date.now())).toBe(false);
   });
 });
