@@ -2,12 +2,14 @@
  * `npm run bench`: cold start, warm per-invocation cost and large-send throughput of the built bundles, each
  * measured in the same run as its comparison (a bare Node start, a conventionally written reference handler,
  * bare @alicloud/openapi-client calls). `--tiny` runs a few iterations only (the test suite uses it so the
- * benchmark cannot rot); `--out FILE` chooses where the JSON goes (default bench/results.json) and `--work DIR`
- * where bundles are built (default dist/ and bench/.build/).
+ * benchmark cannot rot); `--out FILE` chooses where the JSON goes (default bench/.results/results.json, which
+ * git ignores) and `--work DIR` where bundles are built (default dist/ and bench/.build/). `--snapshot` also
+ * refreshes the committed snapshot, bench/results.json and bench/RESULTS.md, on purpose.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { buildAll, FUNCTIONS } from '../scripts/build.js';
@@ -17,7 +19,8 @@ import { startRedis, type RedisServer } from '../test/helpers/redis.js';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tiny = process.argv.includes('--tiny');
 const outIndex = process.argv.indexOf('--out');
-const outFile = outIndex > 0 ? (process.argv[outIndex + 1] ?? '') : `${root}bench/results.json`;
+const snapshot = process.argv.includes('--snapshot');
+const outFile = outIndex > 0 ? (process.argv[outIndex + 1] ?? '') : `${root}bench/.results/results.json`;
 const workIndex = process.argv.indexOf('--work');
 const work = workIndex > 0 ? `${process.argv[workIndex + 1] ?? ''}/` : undefined;
 const distDir = work ? `${work}dist/` : `${root}dist/`;
@@ -385,10 +388,15 @@ async function main(): Promise<void> {
       },
       goals,
     };
+    mkdirSync(dirname(outFile), { recursive: true });
     writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);
     const table = renderTable(results);
     process.stdout.write(`${table}\n`);
-    if (!tiny) writeFileSync(`${root}bench/RESULTS.md`, table);
+    writeFileSync(join(dirname(outFile), 'RESULTS.md'), table);
+    if (snapshot && !tiny) {
+      writeFileSync(`${root}bench/results.json`, `${JSON.stringify(results, null, 2)}\n`);
+      writeFileSync(`${root}bench/RESULTS.md`, table);
+    }
   } finally {
     await emulator.close();
     await redis?.stop();

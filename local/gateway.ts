@@ -7,6 +7,7 @@ import type { CallerAuth } from './auth/caller-auth.js';
 import { buildHttpEvent, eventInputOf } from './fc-http-event.js';
 import { BodyTimeout, BodyTooLarge, hardenServer, readBody, sendJson } from './http-io.js';
 import { listen, type Listening } from './listen.js';
+import type { LogTap } from './log-tap.js';
 
 export type FcFunction = (event: Buffer, context: FcContext) => Promise<unknown>;
 
@@ -26,6 +27,8 @@ export interface GatewayOptions {
   callerAuth?: CallerAuth;
   /** The functions' idempotency store, served to `coupon status` and `coupon reconcile` under /__gateway/store/. */
   store?: IdempotencyStore;
+  /** Where `X-Fc-Log-Type: Tail` finds an invocation's log lines. */
+  logTap?: LogTap;
 }
 
 export interface AsyncRecord {
@@ -52,6 +55,11 @@ const DEFAULT_ACCOUNT = '1234567890123456';
 
 const fcRequestId = () =>
   `1-${Math.floor(Date.now() / 1000).toString(16)}-${randomBytes(4).toString('hex')}-${randomBytes(6).toString('hex')}`;
+
+const header = (req: http.IncomingMessage, name: string): string | undefined => {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+};
 
 function serialise(result: unknown): string {
   if (typeof result === 'string') return result;
@@ -129,55 +137,78 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     })();
   };
 
+  /** FC's Async answer: 202, the invocation then runs (and is retried) in the background. */
+  const acceptAsync = (req: http.IncomingMessage, res: http.ServerResponse, run: (id: string) => void) => {
+    // A stateful async task keeps the id its caller chose (X-Fc-Async-Task-Id), as FC does.
+    const taskId = header(req, 'x-fc-async-task-id');
+    const requestId = taskId ?? fcRequestId();
+    if (taskId && asyncRecords.has(taskId))
+      throw new GatewayRefusal(409, 'AsyncTaskAlreadyExists', 'an async task with this id exists');
+    run(requestId);
+    res.writeHead(202, { 'x-fc-request-id': requestId, ...(taskId ? { 'x-fc-async-task-id': taskId } : {}) });
+    res.end();
+  };
+
+  /** Runs one synchronous invocation, with its log tail when the caller asked for it (X-Fc-Log-Type: Tail). */
+  const runSync = async <T>(req: http.IncomingMessage, requestId: string, run: () => Promise<T>) => {
+    const tail = options.logTap && header(req, 'x-fc-log-type')?.toLowerCase() === 'tail' ? options.logTap : undefined;
+    tail?.start(requestId);
+    const logHeaders = (): Record<string, string> => (tail ? { 'x-fc-log-result': tail.finish(requestId) } : {});
+    try {
+      const result = await run();
+      return { ok: true as const, result, headers: { 'x-fc-request-id': requestId, ...logHeaders() } };
+    } catch (err) {
+      return { ok: false as const, err, headers: { 'x-fc-request-id': requestId, ...logHeaders() } };
+    }
+  };
+
   const invoke = async (req: http.IncomingMessage, res: http.ServerResponse, name: string, event: Buffer) => {
-    const requestId = fcRequestId();
     const fn = options.functions[name];
     if (!fn) throw new GatewayRefusal(404, 'FunctionNotFound', `function ${name.slice(0, 64)} does not exist`);
-    const type = String(req.headers['x-fc-invocation-type'] ?? 'Sync').toLowerCase();
-    if (type === 'async') {
-      invokeAsync(name, fn, event, requestId);
-      res.writeHead(202, { 'x-fc-request-id': requestId });
-      res.end();
-      return;
+    if (header(req, 'x-fc-invocation-type')?.toLowerCase() === 'async') {
+      return acceptAsync(req, res, (id) => invokeAsync(name, fn, event, id));
     }
-    try {
-      const result = await fn(event, contextFor(name, requestId));
-      sendJson(res, 200, serialise(result), { 'x-fc-request-id': requestId });
-    } catch (err) {
-      sendJson(res, 200, JSON.stringify(errorOf(err)), {
-        'x-fc-request-id': requestId,
-        'x-fc-error-type': 'UnhandledInvocationError',
-      });
-    }
+    const requestId = fcRequestId();
+    const out = await runSync(req, requestId, () => fn(event, contextFor(name, requestId)));
+    if (out.ok) return sendJson(res, 200, serialise(out.result), out.headers);
+    sendJson(res, 200, JSON.stringify(errorOf(out.err)), {
+      ...out.headers,
+      'x-fc-error-type': 'UnhandledInvocationError',
+    });
   };
 
   const viaHttpTrigger = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: Buffer) => {
     const fn = options.functions[options.httpFunction];
     if (!fn) throw new GatewayRefusal(404, 'FunctionNotFound', `no HTTP function ${options.httpFunction}`);
-    const requestId = fcRequestId();
-    let event;
-    try {
-      event = buildHttpEvent({ ...eventInputOf(req), url, body, requestId, accountId, now: Date.now() });
-    } catch {
-      throw new GatewayRefusal(400, 'InvalidPath', 'the request path has invalid percent-encoding');
+    const eventFor = (requestId: string) => {
+      try {
+        return Buffer.from(
+          JSON.stringify(buildHttpEvent({ ...eventInputOf(req), url, body, requestId, accountId, now: Date.now() })),
+        );
+      } catch {
+        throw new GatewayRefusal(400, 'InvalidPath', 'the request path has invalid percent-encoding');
+      }
+    };
+    // FC's HTTP triggers take X-Fc-Invocation-Type: Async too: 202 at once, the function runs in the background.
+    if (header(req, 'x-fc-invocation-type')?.toLowerCase() === 'async') {
+      eventFor('check');
+      return acceptAsync(req, res, (id) => invokeAsync(options.httpFunction, fn, eventFor(id), id));
     }
-    let answer: FcHttpResponse;
-    try {
-      answer = (await fn(
-        Buffer.from(JSON.stringify(event)),
-        contextFor(options.httpFunction, requestId),
-      )) as FcHttpResponse;
-    } catch (err) {
-      sendJson(res, 502, JSON.stringify({ ...errorOf(err), errorType: 'UnhandledInvocationError' }), {
-        'x-fc-request-id': requestId,
+    const requestId = fcRequestId();
+    const event = eventFor(requestId);
+    const out = await runSync(req, requestId, () => fn(event, contextFor(options.httpFunction, requestId)));
+    if (!out.ok) {
+      sendJson(res, 502, JSON.stringify({ ...errorOf(out.err), errorType: 'UnhandledInvocationError' }), {
+        ...out.headers,
         'x-fc-error-type': 'UnhandledInvocationError',
       });
       return;
     }
+    const answer = out.result as FcHttpResponse;
     const payload = answer.isBase64Encoded
       ? Buffer.from(answer.body, 'base64')
       : Buffer.from(answer.body ?? '', 'utf8');
-    res.writeHead(answer.statusCode ?? 200, { ...(answer.headers ?? {}), 'x-fc-request-id': requestId });
+    res.writeHead(answer.statusCode ?? 200, { ...(answer.headers ?? {}), ...out.headers });
     res.end(req.method === 'HEAD' ? undefined : payload);
   };
 

@@ -12,6 +12,7 @@ import { DEFAULT_EMULATOR_KEY_ID, DEFAULT_EMULATOR_KEY_SECRET } from './emulator
 import { startEmulator } from './emulator/server.js';
 import { createCallerAuth, parseCallerKeys, type CallerAuth } from './auth/caller-auth.js';
 import { startGateway, type FcFunction } from './gateway.js';
+import { createLogTap } from './log-tap.js';
 
 const line = (fields: Record<string, unknown>) =>
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', ...fields })}\n`);
@@ -112,6 +113,7 @@ async function main(): Promise<void> {
     log: (fields) => line({ level: 'warn', component: 'gateway', ...fields }),
     ...(callerAuth ? { callerAuth } : {}),
     store,
+    logTap: createLogTap(),
   });
   line({
     msg: 'ready',

@@ -77,3 +77,57 @@ describe('the local gateway, called by @alicloud/fc2', () => {
     expect(missing.status).toBe(404);
   });
 });
+
+describe('FC fidelity of the local gateway', () => {
+  const invokeUrl = (fn: string) => `${stack.gateway}/2023-03-30/functions/${fn}/invocations`;
+
+  it('returns the invocation log tail in x-fc-log-result for X-Fc-Log-Type: Tail', async () => {
+    const res = await call(invokeUrl('coupon-event'), {
+      method: 'POST',
+      headers: { 'x-fc-log-type': 'Tail' },
+      body: event(601),
+    });
+    const requestId = res.headers.get('x-fc-request-id') ?? '';
+    const tail = Buffer.from(res.headers.get('x-fc-log-result') ?? '', 'base64').toString('utf8');
+    const lines = stack.logs.filter((l) => l.includes(`"requestId":"${requestId}"`));
+    expect(lines.length).toBeGreaterThan(1);
+    expect(tail).toBe(lines.map((l) => `${l}\n`).join(''));
+    const plain = await call(invokeUrl('coupon-event'), { method: 'POST', body: event(602) });
+    expect(plain.headers.get('x-fc-log-result')).toBeNull();
+  });
+
+  it('keeps the caller’s X-Fc-Async-Task-Id as the invocation id, and refuses it twice', async () => {
+    const taskId = rid('task');
+    const headers = { 'x-fc-invocation-type': 'Async', 'x-fc-async-task-id': taskId };
+    const res = await call(invokeUrl('coupon-event'), { method: 'POST', headers, body: event(603) });
+    expect(res.status).toBe(202);
+    expect([res.headers.get('x-fc-request-id'), res.headers.get('x-fc-async-task-id')]).toEqual([taskId, taskId]);
+    let record = (await call(`${stack.gateway}/__gateway/invocations/${taskId}`)).json;
+    for (let i = 0; i < 50 && record.status === 'running'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      record = (await call(`${stack.gateway}/__gateway/invocations/${taskId}`)).json;
+    }
+    expect(record).toMatchObject({ requestId: taskId, status: 'succeeded' });
+    expect((await call(invokeUrl('coupon-event'), { method: 'POST', headers, body: event(604) })).status).toBe(409);
+  });
+
+  it('serves X-Fc-Invocation-Type: Async on the HTTP trigger route too: 202, then the send in the background', async () => {
+    const id = rid('http-async');
+    const body = JSON.stringify({
+      SellerId: 3944837183,
+      TemplateId: 295873,
+      FromApp: 'fc2',
+      RequestId: id,
+      userAmountModelList: [{ uid: 605, amount: 1 }],
+    });
+    const res = await call(`${stack.gateway}/coupons`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-fc-invocation-type': 'Async' },
+      body,
+    });
+    expect(res.status).toBe(202);
+    for (let i = 0; i < 50 && (await ledger(stack)).every((c) => c.requestId !== id); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect((await ledger(stack)).filter((c) => c.requestId === id)).toHaveLength(1);
+  });
+});
