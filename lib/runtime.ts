@@ -28,7 +28,7 @@ export interface RuntimeHolder {
 
 const memoryStores = () => ({ store: memoryStoreOfProcess(), ledger: memoryLedgerOfProcess() });
 
-/** One connection for the idempotency records and the daily budget; ioredis loads only here. */
+/** One connection for the idempotency records and the daily budget; the Redis client loads only here. */
 async function redisStores(url: string): Promise<{ store: IdempotencyStore; ledger: BudgetLedger }> {
   const [{ connectRedis }, { redisIdempotencyStore }, { redisBudgetLedger }] = await Promise.all([
     import('./redis/connect.js'),

@@ -14,10 +14,9 @@ export { FUNCTIONS };
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 /**
- * Start-up trimming: modules that dependencies import at load time but that these functions never run
- * (middy's streamed-response support, ioredis's debug output) or run only on some paths (ioredis's TLS, DNS
- * and assert) are replaced by the small shims in scripts/shims/, which keep the same behaviour should the
- * code path ever be taken, loading the real module then.
+ * Start-up trimming: modules that middy imports at load time but that these functions never run (its
+ * streamed-response support) are replaced by the small shims in scripts/shims/, which keep the same behaviour
+ * should the code path ever be taken, loading the real module then.
  */
 const coldStartShims: Plugin = {
   name: 'cold-start-shims',
@@ -29,18 +28,6 @@ const coldStartShims: Plugin = {
     b.onResolve({ filter: /^node:stream\/promises$/ }, (args) =>
       args.importer.includes('@middy/core') ? shim('stream-promises.js') : undefined,
     );
-    b.onResolve({ filter: /^debug$/ }, (args) => (args.importer.includes('ioredis') ? shim('debug.cjs') : undefined));
-    b.onResolve({ filter: /^(tls|dns|assert)$/ }, (args) =>
-      args.importer.includes('ioredis') ? { path: args.path, namespace: 'lazy-builtin' } : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
-      contents: readFileSync(`${root}/scripts/shims/lazy-builtin.cjs`, 'utf8').replace(
-        '__LAZY_BUILTIN__',
-        JSON.stringify(`node:${args.path}`),
-      ),
-      loader: 'js',
-      resolveDir: `${root}/scripts/shims`,
-    }));
   },
 };
 
@@ -66,8 +53,6 @@ export async function buildAll(outDir = `${root}/dist`): Promise<Record<string, 
       sourcemap: false,
       legalComments: 'none',
       metafile: true,
-      // ioredis is CommonJS and calls require() for Node built-ins; ESM output needs a real require for that.
-      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
       logLevel: 'warning',
       plugins: [coldStartShims],
     });

@@ -15,31 +15,21 @@ local left = redis.call('DECRBY', KEYS[1], ARGV[1])
 if left < 0 then redis.call('SET', KEYS[1], '0', 'KEEPTTL') end
 return left`;
 
-interface Scripted extends RedisClient {
-  couponReserve(key: string, cents: string, limit: string, ttl: string): Promise<[number, number]>;
-  couponRelease(key: string, cents: string): Promise<number>;
-}
-
 /** The daily budget in Redis: one counter of cents per seller and day, next to the idempotency records. */
-export function redisBudgetLedger(redis: RedisClient, prefix = 'coupon:budget:'): BudgetLedger {
-  const client = redis as Scripted;
-  client.defineCommand('couponReserve', { numberOfKeys: 1, lua: RESERVE });
-  client.defineCommand('couponRelease', { numberOfKeys: 1, lua: RELEASE });
+export function redisBudgetLedger(client: RedisClient, prefix = 'coupon:budget:'): BudgetLedger {
+  const reserve = client.script(RESERVE);
+  const release = client.script(RELEASE);
   return {
     reserve: (key, cents, limitCents, ttlMs) =>
       guarded('budget', async () => {
-        const [granted, used] = await client.couponReserve(
-          prefix + key,
-          String(cents),
-          String(limitCents),
-          String(ttlMs),
-        );
+        const reply = await reserve([prefix + key], [String(cents), String(limitCents), String(ttlMs)]);
+        const [granted, used] = Array.isArray(reply) ? reply : [];
         return { granted: granted === 1, usedCents: Number(used) };
       }),
     release: (key, cents) =>
       guarded('budget', async () => {
-        await client.couponRelease(prefix + key, String(cents));
+        await release([prefix + key], [String(cents)]);
       }),
-    used: (key) => guarded('budget', async () => Number((await client.get(prefix + key)) ?? 0)),
+    used: (key) => guarded('budget', async () => Number((await client.call('GET', prefix + key)) ?? 0)),
   };
 }

@@ -59,29 +59,6 @@ else
 end
 return 1`;
 
-interface Scripted extends RedisClient {
-  couponClaim(
-    key: string,
-    hash: string,
-    owner: string,
-    leaseUntil: string,
-    now: string,
-    keepForMs: string,
-    chunkSize: string,
-    op: string,
-  ): Promise<[number, string[]]>;
-  couponAmend(key: string, field: string, value: string, now: string): Promise<number>;
-  couponPutChunk(
-    key: string,
-    owner: string,
-    field: string,
-    value: string,
-    leaseUntil: string,
-    keepForMs: string,
-  ): Promise<number>;
-  couponFinish(key: string, owner: string, completed: string, ttl: string): Promise<number>;
-}
-
 function toRecord(flat: string[]): IdempotencyRecord {
   const record: IdempotencyRecord = {
     status: 'IN_PROGRESS',
@@ -106,17 +83,19 @@ function toRecord(flat: string[]): IdempotencyRecord {
 }
 
 /** The idempotency primitives on a connected client (shared with the budget ledger). */
-export function redisIdempotencyStore(redis: RedisClient, prefix = 'coupon:idem:'): IdempotencyStore {
-  const client = redis as Scripted;
-  client.defineCommand('couponClaim', { numberOfKeys: 1, lua: CLAIM });
-  client.defineCommand('couponPutChunk', { numberOfKeys: 1, lua: PUT_CHUNK });
-  client.defineCommand('couponFinish', { numberOfKeys: 1, lua: FINISH });
-  client.defineCommand('couponAmend', { numberOfKeys: 1, lua: AMEND });
+export function redisIdempotencyStore(client: RedisClient, prefix = 'coupon:idem:'): IdempotencyStore {
+  const claim = client.script(CLAIM);
+  const putChunk = client.script(PUT_CHUNK);
+  const finish = client.script(FINISH);
+  const amend = client.script(AMEND);
+  const hgetall = async (key: string) => {
+    const reply = await client.call('HGETALL', key);
+    return Array.isArray(reply) ? reply.map(String) : [];
+  };
   return {
     claim: (key, r: ClaimRequest) =>
       guarded('claim', async () => {
-        const [acquired, flat] = await client.couponClaim(
-          prefix + key,
+        const args = [
           r.hash,
           r.owner,
           String(r.leaseUntil),
@@ -124,43 +103,45 @@ export function redisIdempotencyStore(redis: RedisClient, prefix = 'coupon:idem:
           String(r.keepForMs),
           String(r.chunkSize),
           JSON.stringify(r.op),
-        );
-        return { acquired: acquired === 1, record: toRecord(flat) };
+        ];
+        const reply = await claim([prefix + key], args);
+        const [acquired, flat] = Array.isArray(reply) ? reply : [];
+        return { acquired: acquired === 1, record: toRecord(Array.isArray(flat) ? flat.map(String) : []) };
       }),
     putChunk: (key, owner, chunk, record, renewal: LeaseRenewal) =>
       guarded('write', async () => {
-        const lease = String(renewal.leaseUntil);
-        const keep = String(renewal.keepForMs);
-        return (
-          (await client.couponPutChunk(prefix + key, owner, `c:${chunk}`, JSON.stringify(record), lease, keep)) === 1
-        );
+        const args = [
+          owner,
+          `c:${chunk}`,
+          JSON.stringify(record),
+          String(renewal.leaseUntil),
+          String(renewal.keepForMs),
+        ];
+        return (await putChunk([prefix + key], args)) === 1;
       }),
     finish: (key, owner, completed, ttlMs) =>
-      guarded(
-        'write',
-        async () => (await client.couponFinish(prefix + key, owner, completed ? '1' : '0', String(ttlMs))) === 1,
-      ),
+      guarded('write', async () => (await finish([prefix + key], [owner, completed ? '1' : '0', String(ttlMs)])) === 1),
     get: (key) =>
       guarded('read', async () => {
-        const flat = await client.hgetall(prefix + key);
-        return Object.keys(flat).length === 0 ? undefined : toRecord(Object.entries(flat).flat());
+        const flat = await hgetall(prefix + key);
+        return flat.length === 0 ? undefined : toRecord(flat);
       }),
     async *list() {
       let cursor = '0';
       do {
-        const [next, keys] = await guarded('scan', () => client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500));
-        cursor = next;
-        for (const full of keys) {
-          const flat = await guarded('read', () => client.hgetall(full));
-          if (Object.keys(flat).length > 0)
-            yield { key: full.slice(prefix.length), record: toRecord(Object.entries(flat).flat()) };
+        const reply = await guarded('scan', () => client.call('SCAN', cursor, 'MATCH', `${prefix}*`, 'COUNT', '500'));
+        const [next, keys] = Array.isArray(reply) ? reply : ['0', []];
+        cursor = String(next);
+        for (const full of Array.isArray(keys) ? keys.map(String) : []) {
+          const flat = await guarded('read', () => hgetall(full));
+          if (flat.length > 0) yield { key: full.slice(prefix.length), record: toRecord(flat) };
         }
       } while (cursor !== '0');
     },
     amendChunk: (key, chunk, record, now) =>
       guarded(
         'write',
-        async () => (await client.couponAmend(prefix + key, `c:${chunk}`, JSON.stringify(record), String(now))) === 1,
+        async () => (await amend([prefix + key], [`c:${chunk}`, JSON.stringify(record), String(now)])) === 1,
       ),
     async close() {
       client.disconnect();

@@ -1,14 +1,10 @@
-import type { Redis } from 'ioredis';
 import { StoreError } from '../idempotency/types.js';
+import { createRedisClient, type RedisClient, type RedisOptions } from './client.js';
 
-export type RedisClient = Redis;
-
-export interface RedisOptions {
-  commandTimeoutMs?: number;
-}
+export type { RedisClient, RedisOptions };
 
 /**
- * What an ioredis error may say without leaking: its own words, never a URL with credentials, nor the arguments
+ * What a Redis error may say without leaking: its own words, never a URL with credentials, nor the arguments
  * of a command (they may hold uids), at most 200 characters.
  */
 export function safeRedisMessage(err: unknown): string {
@@ -29,19 +25,7 @@ export async function guarded<T>(what: string, run: () => Promise<T>): Promise<T
   }
 }
 
-/** ioredis is loaded here, on first use, so functions on the memory store never pay for it at cold start. */
+/** Connects (in the background: the first command waits for it) to the Redis the URL names. */
 export async function connectRedis(url: string, options: RedisOptions = {}): Promise<RedisClient> {
-  const { Redis } = await import('ioredis');
-  const client = new Redis(url, {
-    lazyConnect: false,
-    enableOfflineQueue: true,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2000,
-    commandTimeout: options.commandTimeoutMs ?? 2000,
-    retryStrategy: (times) => Math.min(times * 200, 2000),
-  });
-  client.on('error', () => {
-    // Connection errors surface on the commands that need the connection (as StoreError); nothing to do here.
-  });
-  return client;
+  return createRedisClient(url, options);
 }

@@ -108,7 +108,7 @@ describe('the built dist/ bundles', () => {
     ]);
   });
 
-  it('work with the Redis store (ioredis and its start-up shims bundled)', async () => {
+  it('work with the Redis store (its small client bundled)', async () => {
     const redis = await startRedis();
     const withRedis = await startStack({ LOCAL_FUNCTIONS: 'dist', IDEMPOTENCY_STORE: redis.url });
     try {
