@@ -62,6 +62,12 @@ export function createMemoryStore(now: () => number = Date.now): IdempotencyStor
       const entry = held(key, owner);
       if (!entry) return false;
       entry.record.chunks[chunk] = { ...record };
+      if (renewal.completeTtlMs !== undefined) {
+        entry.record.status = 'COMPLETED';
+        entry.record.leaseUntil = 0;
+        entry.expiresAt = now() + renewal.completeTtlMs;
+        return true;
+      }
       entry.record.leaseUntil = Math.max(entry.record.leaseUntil, renewal.leaseUntil);
       keep(entry, renewal.keepForMs);
       return true;

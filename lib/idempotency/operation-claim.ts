@@ -24,17 +24,20 @@ export class OperationClaim {
     private readonly ttlMs: number,
   ) {}
 
-  private async write(n: number, record: ChunkRecord, aheadMs: number): Promise<boolean> {
+  private finished = false;
+
+  private async write(n: number, record: ChunkRecord, aheadMs: number, complete = false): Promise<boolean> {
     if (this.failure !== undefined) return false;
     const lease = leaseUntil(this.clock, aheadMs);
     try {
-      if (
-        await this.store.putChunk(this.key, this.owner, n, record, {
-          leaseUntil: lease,
-          keepForMs: keepFor(this.clock, lease),
-        })
-      ) {
+      const renewal = {
+        leaseUntil: lease,
+        keepForMs: keepFor(this.clock, lease),
+        ...(complete ? { completeTtlMs: this.ttlMs } : {}),
+      };
+      if (await this.store.putChunk(this.key, this.owner, n, record, renewal)) {
         this.own[n] = record;
+        this.finished = complete;
         return true;
       }
       this.failure = 'the lease on this operation was lost to another delivery';
@@ -55,9 +58,12 @@ export class OperationClaim {
     return this.write(n, record, waitMs);
   }
 
-  /** What an attempt proved (SENT, FAILED, UNKNOWN) or what this delivery leaves owed. */
-  settle(n: number, record: ChunkRecord, idleMs: number): Promise<boolean> {
-    return this.write(n, record, idleMs);
+  /**
+   * What an attempt proved (SENT, FAILED, UNKNOWN) or what this delivery leaves owed. `last`: no other chunk is
+   * owed, so a terminal record completes the operation in the same atomic write.
+   */
+  settle(n: number, record: ChunkRecord, idleMs: number, last = false): Promise<boolean> {
+    return this.write(n, record, idleMs, last && record.state !== 'PENDING' && record.state !== 'SENDING');
   }
 
   /**
@@ -88,6 +94,7 @@ export class OperationClaim {
 
   /** Completes the record (every chunk settled) or releases the lease for the next delivery; never throws. */
   async finish(completed: boolean, log: Logger): Promise<void> {
+    if (this.finished) return;
     try {
       await this.store.finish(this.key, this.owner, completed, this.ttlMs);
     } catch (err) {

@@ -37,6 +37,11 @@ const PUT_CHUNK = `${KEEP}
 local f = redis.call('HMGET', KEYS[1], 'owner', 'status', 'leaseUntil')
 if f[1] ~= ARGV[1] or f[2] ~= 'IN_PROGRESS' then return 0 end
 redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+if ARGV[6] ~= '' then
+  redis.call('HSET', KEYS[1], 'status', 'COMPLETED', 'leaseUntil', '0')
+  redis.call('PEXPIRE', KEYS[1], ARGV[6])
+  return 1
+end
 if tonumber(f[3]) < tonumber(ARGV[4]) then redis.call('HSET', KEYS[1], 'leaseUntil', ARGV[4]) end
 keep(ARGV[5])
 return 1`;
@@ -110,12 +115,14 @@ export function redisIdempotencyStore(client: RedisClient, prefix = 'coupon:idem
       }),
     putChunk: (key, owner, chunk, record, renewal: LeaseRenewal) =>
       guarded('write', async () => {
+        const complete = renewal.completeTtlMs === undefined ? '' : String(renewal.completeTtlMs);
         const args = [
           owner,
           `c:${chunk}`,
           JSON.stringify(record),
           String(renewal.leaseUntil),
           String(renewal.keepForMs),
+          complete,
         ];
         return (await putChunk([prefix + key], args)) === 1;
       }),

@@ -68,6 +68,11 @@ export interface ClaimRequest {
 export interface LeaseRenewal {
   leaseUntil: number;
   keepForMs: number;
+  /**
+   * The write settles the last chunk owed: the record completes in the same atomic step and is kept this long
+   * from now (one round trip fewer than a separate finish).
+   */
+  completeTtlMs?: number;
 }
 
 /**

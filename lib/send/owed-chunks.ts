@@ -128,7 +128,8 @@ export async function sendOwedChunks(
           firstRecipientIndex: (n - 1) * size,
         });
       }
-      if (!(await claim.settle(n, record, ctx.timeoutMs))) {
+      // The only chunk owed (every other one is settled): a terminal record completes the operation at once.
+      if (!(await claim.settle(n, record, ctx.timeoutMs, owed.length === 1))) {
         log.error('chunk outcome could not be recorded; the next delivery will report it UNKNOWN and not re-send it', {
           ...fields,
           storeError: claim.failure,

@@ -132,3 +132,38 @@ describe('soak: operations while connections are killed at random', () => {
     }
   });
 });
+
+describe('round trips', () => {
+  it('a single-chunk operation costs 3 on Redis: claim, SENDING, then the outcome and completion in one step', async () => {
+    const { redisIdempotencyStore } = await import('../../lib/idempotency/redis.js');
+    const { createRedisClient: connect } = await import('../../lib/redis/client.js');
+    const client = connect(redis.url);
+    let calls = 0;
+    const counting = {
+      ...client,
+      call: (...args: string[]) => {
+        calls += 1;
+        return client.call(...args);
+      },
+      script: (lua: string) => {
+        const run = client.script(lua);
+        return (keys: readonly string[], args: readonly string[]) => {
+          calls += 1;
+          return run(keys, args);
+        };
+      },
+    };
+    const store = redisIdempotencyStore(counting, `rt${process.pid}:`);
+    const op = operation({ requestId: 'round-trips', recipients: [recipient('10', 1)] });
+    const ok: UpstreamCall = { outcome: { kind: 'ok', httpStatus: 200, items: [{ uid: '10' }] }, latencyMs: 1 };
+    const out = await executeOperation(op, executorContext(store, [ok]));
+    expect(out.results[0]?.status).toBe('SENT');
+    expect(calls).toBe(3);
+    expect((await store.get((await import('../../lib/idempotency/keys.js')).operationKey(op)))?.status).toBe(
+      'COMPLETED',
+    );
+    const replay = await executeOperation(op, executorContext(store, []));
+    expect(replay.replayed).toBe(true);
+    await store.close();
+  });
+});
