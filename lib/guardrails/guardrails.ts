@@ -71,8 +71,8 @@ export class DailyBudget {
 
   async reserve(sellerId: string, cents: number): Promise<Reservation | GuardrailRefusal> {
     const limit = this.settings.dailyBudgetCents;
+    if (limit === undefined) return { key: '', cents: 0 };
     const { key, day } = this.keyFor(sellerId);
-    if (limit === undefined) return { key, cents: 0 };
     const { granted, usedCents } = await this.ledger.reserve(key, cents, limit, DAY_KEEP_MS);
     return granted ? { key, cents } : this.refusal(day, usedCents, cents);
   }
