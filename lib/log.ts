@@ -13,8 +13,19 @@ export interface Logger {
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 const SECRET_KEY = /secret|token|authorization|password/i;
 
+/** Field names repeat from line to line: each is judged once. */
+const secretNames = new Map<string, boolean>();
+const isSecretName = (k: string): boolean => {
+  let secret = secretNames.get(k);
+  if (secret === undefined) {
+    secret = SECRET_KEY.test(k);
+    if (secretNames.size < 1000) secretNames.set(k, secret);
+  }
+  return secret;
+};
+
 function redactInto(target: LogFields, fields: LogFields): LogFields {
-  for (const k in fields) target[k] = SECRET_KEY.test(k) ? '[redacted]' : fields[k];
+  for (const k in fields) target[k] = isSecretName(k) ? '[redacted]' : fields[k];
   return target;
 }
 

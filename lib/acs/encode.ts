@@ -5,5 +5,5 @@ export function percentEncode(value: string): string {
 
 /** UTC `yyyy-MM-ddTHH:mm:ssZ`, the only timestamp form both signature versions accept. */
 export function acsTimestamp(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return `${date.toISOString().slice(0, 19)}Z`;
 }

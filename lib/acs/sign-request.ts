@@ -3,6 +3,8 @@ import { ACS_HEADER } from './constants.js';
 import { acsTimestamp } from './encode.js';
 import { sha256Hex, signV3 } from './v3.js';
 
+const NO_QUERY: Readonly<Record<string, string>> = Object.freeze({});
+
 export interface AcsCredentials {
   accessKeyId: string;
   accessKeySecret: string;
@@ -39,7 +41,7 @@ export function signRequest(
     headers[ACS_HEADER.accessKeyId] = credentials.accessKeyId;
     headers[ACS_HEADER.securityToken] = credentials.securityToken;
   }
-  const query = Object.fromEntries(request.url.searchParams);
+  const query = request.url.search === '' ? NO_QUERY : Object.fromEntries(request.url.searchParams);
   const { authorization } = signV3(
     {
       method: request.method,

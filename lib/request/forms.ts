@@ -30,7 +30,7 @@ const LAYOUTS: Readonly<Record<AnswerForm, FormLayout>> = {
 export interface Field {
   value: unknown;
   /** JSON Pointer of the field from the root of the whole request. */
-  path: string;
+  readonly path: string;
 }
 
 /** One request (or batch element) read through its form's layout; nothing is judged here. */
@@ -51,12 +51,22 @@ function at(value: unknown, names: readonly string[]): unknown {
   return v;
 }
 
+/** A field whose pointer is built only when something asks for it (an error, usually none). */
+function field(value: unknown, base: string, names: readonly string[]): Field {
+  return {
+    value,
+    get path() {
+      return pointer(base, ...names);
+    },
+  };
+}
+
 export function extract(value: unknown, form: AnswerForm, base: string): RawOperation {
   const layout = LAYOUTS[form];
   const fields = {} as Record<FieldName, Field>;
   for (const name of Object.keys(layout) as FieldName[]) {
     const names = layout[name];
-    fields[name] = { value: at(value, names), path: pointer(base, ...names) };
+    fields[name] = field(at(value, names), base, names);
   }
   return { form, fields };
 }

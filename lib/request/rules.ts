@@ -35,7 +35,8 @@ function idIn(field: Field, errors: FieldError[]): ExactId | undefined {
 }
 
 /** An amount that passed the decimal rule, in plain decimal form (`8.88`, `100`), never in exponent form. */
-export const plainDecimal = (amount: number): string => amount.toFixed(2).replace(/\.?0+$/, '');
+export const plainDecimal = (amount: number): string =>
+  Number.isInteger(amount) && amount < 1e21 ? String(amount) : amount.toFixed(2).replace(/\.?0+$/, '');
 
 export interface BuiltOperation {
   operation?: Operation;
@@ -88,7 +89,16 @@ export function buildOperation(
   const recipients: Recipient[] = [];
   list.forEach((entry, i) => {
     if (!isObject(entry)) return;
-    const uid = idIn({ value: entry['uid'], path: pointer(f.recipients.path, i, 'uid') }, errors);
+    const listField = f.recipients;
+    const uid = idIn(
+      {
+        value: entry['uid'],
+        get path() {
+          return pointer(listField.path, i, 'uid');
+        },
+      },
+      errors,
+    );
     const amount = typeof entry['amount'] === 'number' && entry['amount'] > 0 ? entry['amount'] : undefined;
     // The parser already refused such text; this also holds for values that did not come through it.
     if (amount !== undefined && fractionDigits(String(amount)) > 2) {

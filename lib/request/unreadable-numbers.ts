@@ -8,22 +8,36 @@ const PRECISION =
 
 /**
  * Every number the exact parser could not take as it stands, with the path that holds it. The value itself is
- * never quoted: it may be a uid.
+ * never quoted: it may be a uid. The walk builds a path only where it finds one.
  */
-export function unreadableNumbers(value: unknown, path = '', out: FieldError[] = []): FieldError[] {
-  if (value instanceof UnreadableNumber) {
-    const name = lastSegment(path);
-    const message =
-      value.reason === 'precision'
-        ? PRECISION
-        : name === 'amount'
-          ? 'must have at most 2 decimal places'
-          : (messageFor(path, false) ?? 'is not a number this API accepts');
-    out.push({ path, message });
-  } else if (Array.isArray(value)) {
-    value.forEach((v, i) => unreadableNumbers(v, pointer(path, i), out));
-  } else if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) unreadableNumbers(v, pointer(path, k), out);
-  }
+export function unreadableNumbers(value: unknown, base = ''): FieldError[] {
+  const out: FieldError[] = [];
+  const segments: Array<string | number> = [];
+  const walk = (v: unknown): void => {
+    if (v instanceof UnreadableNumber) {
+      const path = pointer(base, ...segments);
+      out.push({ path, message: messageOf(v, path) });
+    } else if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        segments.push(i);
+        walk(v[i]);
+        segments.pop();
+      }
+    } else if (v !== null && typeof v === 'object') {
+      for (const k in v) {
+        segments.push(k);
+        walk((v as Record<string, unknown>)[k]);
+        segments.pop();
+      }
+    }
+  };
+  walk(value);
   return out;
+}
+
+function messageOf(value: UnreadableNumber, path: string): string {
+  if (value.reason === 'precision') return PRECISION;
+  return lastSegment(path) === 'amount'
+    ? 'must have at most 2 decimal places'
+    : (messageFor(path, false) ?? 'is not a number this API accepts');
 }

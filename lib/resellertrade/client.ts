@@ -17,6 +17,17 @@ export interface SignInput {
 
 const USER_AGENT = 'coupon-sender (FC nodejs20)';
 
+const roots = new Map<string, URL>();
+/** The RPC path of a host, parsed once: only its host and path are signed. */
+const rootOf = (host: string): URL => {
+  let url = roots.get(host);
+  if (!url) {
+    url = new URL(`http://${host}/`);
+    roots.set(host, url);
+  }
+  return url;
+};
+
 /**
  * The headers of one signed ResellerTrade RPC call, built as @alicloud/openapi-client 0.4.15 builds them
  * (same signed set, so for the same date and nonce the Authorization is the same byte for byte).
@@ -30,8 +41,7 @@ export function signRpcHeaders(input: SignInput): Record<string, string> {
     'content-type': 'application/x-www-form-urlencoded',
     [ACS_HEADER.credentialsProvider]: input.credentials.securityToken ? 'static_sts' : 'static_ak',
   };
-  const url = new URL(`http://${input.host}/`);
-  return signRequest({ method: 'POST', url, headers, body: input.body }, input.credentials, input);
+  return signRequest({ method: 'POST', url: rootOf(input.host), headers, body: input.body }, input.credentials, input);
 }
 
 export interface UpstreamCall {

@@ -15,7 +15,10 @@ interface MediaType {
   charset?: string;
 }
 
+const PLAIN_JSON: MediaType = { type: 'application/json' };
+
 function mediaType(contentType: string | undefined): MediaType | undefined {
+  if (contentType === 'application/json') return PLAIN_JSON;
   const first = (contentType ?? '').split(',')[0];
   if (!first) return undefined;
   const [type = '', ...params] = first.split(';').map((p) => p.trim());

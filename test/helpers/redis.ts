@@ -30,6 +30,9 @@ export async function startRedis(options: { password?: string } = {}): Promise<R
   if (options.password) args.push('--requirepass', options.password);
   const start = async () => {
     child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // However a test file ends (an afterAll that threw first included), its servers end with it.
+    const started = child;
+    process.once('exit', () => started.kill('SIGKILL'));
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('redis-server did not start')), 10_000);
       child?.stdout?.on('data', (c: Buffer) => {
