@@ -52,13 +52,16 @@ function at(value: unknown, names: readonly string[]): unknown {
 }
 
 /** A field whose pointer is built only when something asks for it (an error, usually none). */
-function field(value: unknown, base: string, names: readonly string[]): Field {
-  return {
-    value,
-    get path() {
-      return pointer(base, ...names);
-    },
-  };
+export class LazyField implements Field {
+  constructor(
+    readonly value: unknown,
+    private readonly base: string,
+    private readonly names: ReadonlyArray<string | number>,
+  ) {}
+
+  get path(): string {
+    return pointer(this.base, ...this.names);
+  }
 }
 
 export function extract(value: unknown, form: AnswerForm, base: string): RawOperation {
@@ -66,7 +69,7 @@ export function extract(value: unknown, form: AnswerForm, base: string): RawOper
   const fields = {} as Record<FieldName, Field>;
   for (const name of Object.keys(layout) as FieldName[]) {
     const names = layout[name];
-    fields[name] = field(at(value, names), base, names);
+    fields[name] = new LazyField(at(value, names), base, names);
   }
   return { form, fields };
 }

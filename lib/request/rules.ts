@@ -2,7 +2,7 @@ import type { FieldError } from '../errors.js';
 import { fractionDigits } from '../json.js';
 import type { ExactId, Operation, Recipient } from '../operation.js';
 import { quote } from '../redact.js';
-import { isObject, type Field, type RawOperation } from './forms.js';
+import { isObject, LazyField, type Field, type RawOperation } from './forms.js';
 import { pointer } from './pointer.js';
 import { requestIdFor, type RequestIdRule } from './request-id.js';
 
@@ -85,20 +85,12 @@ export function buildOperation(
       message: `must have at most ${limits.maxRecipients} entries (MAX_RECIPIENTS); it has ${list.length}`,
     });
   }
+  const recipientsPath = f.recipients.path;
   const seen = new Map<string, number>();
   const recipients: Recipient[] = [];
   list.forEach((entry, i) => {
     if (!isObject(entry)) return;
-    const listField = f.recipients;
-    const uid = idIn(
-      {
-        value: entry['uid'],
-        get path() {
-          return pointer(listField.path, i, 'uid');
-        },
-      },
-      errors,
-    );
+    const uid = idIn(new LazyField(entry['uid'], recipientsPath, [i, 'uid']), errors);
     const amount = typeof entry['amount'] === 'number' && entry['amount'] > 0 ? entry['amount'] : undefined;
     // The parser already refused such text; this also holds for values that did not come through it.
     if (amount !== undefined && fractionDigits(String(amount)) > 2) {

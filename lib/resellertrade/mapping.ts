@@ -164,7 +164,8 @@ export function classifyResponse(
   }
 
   const code = text(pick(body, 'Code', 'code')) ?? '';
-  const message = maskDigitRuns(text(pick(body, 'Message', 'message')) ?? '');
+  const said = text(pick(body, 'Message', 'message')) ?? '';
+  const message = said.length < 8 ? said : maskDigitRuns(said);
   if (status >= 200 && status < 300) {
     const success = pick(body, 'Success', 'success');
     if (success === true || (success === undefined && (code === '' || /^(success|200|OK)$/i.test(code)))) {

@@ -17,10 +17,11 @@ describe('the form layout table', () => {
     ['envelope', { requestId: 'r', param: { sellerId: 1, userAmountModelList: [] } }, '/3'],
   ] as const)('takes every field of the %s form from its place, with its pointer', (form, value, base) => {
     const { fields } = extract(value, form, base);
-    expect(fields.sellerId).toEqual({ value: 1, path: form === 'flat' ? '/SellerId' : '/3/param/sellerId' });
-    expect(fields.requestId).toEqual({ value: 'r', path: form === 'flat' ? '/RequestId' : '/3/requestId' });
+    const seen = (name: keyof typeof fields) => ({ value: fields[name].value, path: fields[name].path });
+    expect(seen('sellerId')).toEqual({ value: 1, path: form === 'flat' ? '/SellerId' : '/3/param/sellerId' });
+    expect(seen('requestId')).toEqual({ value: 'r', path: form === 'flat' ? '/RequestId' : '/3/requestId' });
     expect(fields.recipients.value).toEqual([]);
-    expect(fields.bid).toEqual({ value: undefined, path: form === 'flat' ? '/Bid' : '/3/param/bid' });
+    expect(seen('bid')).toEqual({ value: undefined, path: form === 'flat' ? '/Bid' : '/3/param/bid' });
   });
 });
 
