@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { isSafeNumber, parse } from 'lossless-json';
 
@@ -45,15 +46,9 @@ export function parseJsonExact(text: string): unknown {
   }
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 /** Bytes to text, refusing invalid UTF-8 instead of replacing it with U+FFFD. Undefined when invalid. */
 export function decodeUtf8(bytes: Uint8Array): string | undefined {
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    return undefined;
-  }
+  return isUtf8(bytes) ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8') : undefined;
 }
 
 /*

@@ -21,7 +21,7 @@ export function operationRefusal(op: Operation, settings: GuardrailSettings): Gu
       message: `template ${op.templateId.digits} is not in TEMPLATE_ALLOWLIST; nothing was sent`,
     };
   }
-  const cents = centsOf(op.recipients);
+  const cents = settings.maxOperationCents === undefined ? 0 : centsOf(op.recipients);
   if (settings.maxOperationCents !== undefined && cents > settings.maxOperationCents) {
     return {
       code: 'Guardrail.OperationAmount',

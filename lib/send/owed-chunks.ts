@@ -27,6 +27,9 @@ export interface ChunksOutcome {
   sentAny: boolean;
 }
 
+/** Without DAILY_BUDGET nothing is reserved, and nothing is given back. */
+const UNCOUNTED: Reservation = { key: '', cents: 0 };
+
 const owedBy = (refusal: GuardrailRefusal, upstreamRequestId: string, at: number): ChunkRecord => ({
   state: 'PENDING',
   upstreamRequestId,
@@ -83,7 +86,9 @@ export async function sendOwedChunks(
         log.warn('chunk not attempted: not enough time left before the function timeout', fields);
         return;
       }
-      const reserved = await ctx.budget.reserve(op.sellerId.digits, centsOf(recipients));
+      const reserved = ctx.budget.enabled
+        ? await ctx.budget.reserve(op.sellerId.digits, centsOf(recipients))
+        : UNCOUNTED;
       if (isRefusal(reserved)) {
         refused = reserved;
         known[n] = chunks[n] = owedBy(reserved, upstreamRequestId, ctx.now());
