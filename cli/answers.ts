@@ -1,4 +1,4 @@
-import { parseJsonExact, UnreadableNumber } from '../lib/json.js';
+import { jsonText, parseJsonExact } from '../lib/json.js';
 
 /** One recipient line of an answer, as the command shows it. */
 export interface RecipientLine {
@@ -18,8 +18,7 @@ export interface OperationLine {
 }
 
 type Json = Record<string, unknown>;
-const text = (v: unknown): string | undefined =>
-  typeof v === 'string' ? v : typeof v === 'number' ? String(v) : v instanceof UnreadableNumber ? v.text : undefined;
+const text = jsonText;
 const isJson = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function operationLine(answer: Json): OperationLine {

@@ -1,16 +1,14 @@
 import type { AppError } from './errors.js';
-import { rawNumber } from './json.js';
+import { isJsonNumber, rawNumber } from './json.js';
 import type { CouponId, ExactId, Operation, OperationRef, RecipientResult } from './operation.js';
 import type { DeliveryResult, OperationResult } from './pipeline.js';
 
 /** An id written back with the JSON type the caller used; numbers keep every digit. */
 const idValue = (id: ExactId): unknown => (id.kind === 'number' ? rawNumber(id.digits) : id.digits);
 
-const JSON_NUMBER = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
-
 /** A coupon id in the JSON type the upstream used; text that is no JSON number is written as a string. */
 const couponValue = (id: CouponId): unknown =>
-  id.kind === 'number' && JSON_NUMBER.test(id.text) ? rawNumber(id.text) : id.text;
+  id.kind === 'number' && isJsonNumber(id.text) ? rawNumber(id.text) : id.text;
 
 function recipientEntries(op: Operation, results: readonly RecipientResult[]): Array<Record<string, unknown>> {
   return op.recipients.map((r, i) => {

@@ -61,10 +61,21 @@ const MARK = `\u0001${randomBytes(6).toString('hex')}:`;
 const MARKED = new RegExp(`"\\\\u0001${MARK.slice(1)}(-?\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?)"`, 'g');
 const JSON_NUMBER = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
+/** Text that can stand in JSON as a number. */
+export const isJsonNumber = (text: string): boolean => JSON_NUMBER.test(text);
+
+/** A parsed string or number as its text (an UnreadableNumber keeps the digits it came with); else undefined. */
+export function jsonText(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number') return String(v);
+  if (v instanceof UnreadableNumber) return v.text;
+  return undefined;
+}
+
 /** A number written into JSON exactly as this text, whatever its size. */
 export class RawNumber {
   constructor(readonly text: string) {
-    if (!JSON_NUMBER.test(text)) throw new Error('not a JSON number');
+    if (!isJsonNumber(text)) throw new Error('not a JSON number');
   }
 
   toJSON(): string {

@@ -137,14 +137,21 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     })();
   };
 
-  /** FC's Async answer: 202, the invocation then runs (and is retried) in the background. */
-  const acceptAsync = (req: http.IncomingMessage, res: http.ServerResponse, run: (id: string) => void) => {
-    // A stateful async task keeps the id its caller chose (X-Fc-Async-Task-Id), as FC does.
-    const taskId = header(req, 'x-fc-async-task-id');
-    const requestId = taskId ?? fcRequestId();
-    if (taskId && asyncRecords.has(taskId))
+  const isAsync = (req: http.IncomingMessage) => header(req, 'x-fc-invocation-type')?.toLowerCase() === 'async';
+
+  /** The invocation's id: a stateful async task keeps the one its caller chose (X-Fc-Async-Task-Id), as FC does. */
+  const invocationIdOf = (req: http.IncomingMessage): string => {
+    const taskId = isAsync(req) ? header(req, 'x-fc-async-task-id') : undefined;
+    if (taskId === undefined) return fcRequestId();
+    if (asyncRecords.has(taskId))
       throw new GatewayRefusal(409, 'AsyncTaskAlreadyExists', 'an async task with this id exists');
-    run(requestId);
+    return taskId;
+  };
+
+  /** FC's Async answer: 202 at once; the invocation runs (and is retried) in the background. */
+  const acceptAsync = (req: http.IncomingMessage, res: http.ServerResponse, requestId: string, run: () => void) => {
+    run();
+    const taskId = header(req, 'x-fc-async-task-id');
     res.writeHead(202, { 'x-fc-request-id': requestId, ...(taskId ? { 'x-fc-async-task-id': taskId } : {}) });
     res.end();
   };
@@ -165,10 +172,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const invoke = async (req: http.IncomingMessage, res: http.ServerResponse, name: string, event: Buffer) => {
     const fn = options.functions[name];
     if (!fn) throw new GatewayRefusal(404, 'FunctionNotFound', `function ${name.slice(0, 64)} does not exist`);
-    if (header(req, 'x-fc-invocation-type')?.toLowerCase() === 'async') {
-      return acceptAsync(req, res, (id) => invokeAsync(name, fn, event, id));
-    }
-    const requestId = fcRequestId();
+    const requestId = invocationIdOf(req);
+    if (isAsync(req)) return acceptAsync(req, res, requestId, () => invokeAsync(name, fn, event, requestId));
     const out = await runSync(req, requestId, () => fn(event, contextFor(name, requestId)));
     if (out.ok) return sendJson(res, 200, serialise(out.result), out.headers);
     sendJson(res, 200, JSON.stringify(errorOf(out.err)), {
@@ -180,22 +185,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const viaHttpTrigger = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: Buffer) => {
     const fn = options.functions[options.httpFunction];
     if (!fn) throw new GatewayRefusal(404, 'FunctionNotFound', `no HTTP function ${options.httpFunction}`);
-    const eventFor = (requestId: string) => {
-      try {
-        return Buffer.from(
-          JSON.stringify(buildHttpEvent({ ...eventInputOf(req), url, body, requestId, accountId, now: Date.now() })),
-        );
-      } catch {
-        throw new GatewayRefusal(400, 'InvalidPath', 'the request path has invalid percent-encoding');
-      }
-    };
-    // FC's HTTP triggers take X-Fc-Invocation-Type: Async too: 202 at once, the function runs in the background.
-    if (header(req, 'x-fc-invocation-type')?.toLowerCase() === 'async') {
-      eventFor('check');
-      return acceptAsync(req, res, (id) => invokeAsync(options.httpFunction, fn, eventFor(id), id));
+    const requestId = invocationIdOf(req);
+    let event: Buffer;
+    try {
+      event = Buffer.from(
+        JSON.stringify(buildHttpEvent({ ...eventInputOf(req), url, body, requestId, accountId, now: Date.now() })),
+      );
+    } catch {
+      throw new GatewayRefusal(400, 'InvalidPath', 'the request path has invalid percent-encoding');
     }
-    const requestId = fcRequestId();
-    const event = eventFor(requestId);
+    // FC's HTTP triggers take X-Fc-Invocation-Type: Async too: 202 at once, the function runs in the background.
+    if (isAsync(req)) {
+      return acceptAsync(req, res, requestId, () => invokeAsync(options.httpFunction, fn, event, requestId));
+    }
     const out = await runSync(req, requestId, () => fn(event, contextFor(options.httpFunction, requestId)));
     if (!out.ok) {
       sendJson(res, 502, JSON.stringify({ ...errorOf(out.err), errorType: 'UnhandledInvocationError' }), {

@@ -66,12 +66,16 @@ export class OperationClaim {
     return this.write(n, record, idleMs, last && record.state !== 'PENDING' && record.state !== 'SENDING');
   }
 
+  /** The chunk records as this delivery now holds them: what it found, with what it has written since. */
+  get chunks(): Record<number, ChunkRecord> {
+    return { ...this.found, ...this.own };
+  }
+
   /**
    * Chunks an earlier delivery left SENDING: their request may have gone out, so they become UNKNOWN and are
-   * never sent again. Returns the chunk numbers it marked.
+   * never sent again.
    */
-  async interruptStale(log: Logger, idleMs: number): Promise<number[]> {
-    const marked: number[] = [];
+  async interruptStale(log: Logger, idleMs: number): Promise<void> {
     for (const [key, record] of Object.entries(this.found)) {
       if (record.state !== 'SENDING') continue;
       const n = Number(key);
@@ -87,9 +91,7 @@ export class OperationClaim {
         upstreamRequestId: record.upstreamRequestId,
       });
       await this.write(n, unknown, idleMs);
-      marked.push(n);
     }
-    return marked;
   }
 
   /** Completes the record (every chunk settled) or releases the lease for the next delivery; never throws. */
@@ -113,7 +115,7 @@ export class OperationClaim {
    * (PENDING) holds only where no other delivery has recorded more.
    */
   async latest(known: Readonly<Record<number, ChunkRecord>>, settled: boolean): Promise<Record<number, ChunkRecord>> {
-    let seen: Record<number, ChunkRecord> = { ...this.found, ...this.own };
+    let seen = this.chunks;
     if (this.failure !== undefined || !settled) {
       try {
         const record = await this.store.get(this.key);

@@ -1,6 +1,6 @@
 import type { Credentials, ResellerTradeClient } from './client.js';
 import { buildGetCouponPageForm, type CouponPageQuery } from './form.js';
-import { parseJsonExact, UnreadableNumber } from '../json.js';
+import { jsonText, parseJsonExact } from '../json.js';
 import type { UpstreamOutcome } from './mapping.js';
 
 export interface IssuedCoupon {
@@ -14,8 +14,7 @@ export type CouponPage =
   | { ok: true; total: number; coupons: IssuedCoupon[] }
   | { ok: false; outcome: Exclude<UpstreamOutcome, { kind: 'ok' }> };
 
-const digits = (v: unknown): string | undefined =>
-  typeof v === 'number' ? String(v) : typeof v === 'string' ? v : v instanceof UnreadableNumber ? v.text : undefined;
+const digits = jsonText;
 
 /**
  * GetCouponPage: what was issued to which uids under a template. This is how an UNKNOWN recipient is checked

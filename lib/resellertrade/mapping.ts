@@ -1,4 +1,4 @@
-import { JsonSyntaxError, parseJsonExact, UnreadableNumber } from '../json.js';
+import { jsonText, JsonSyntaxError, parseJsonExact, UnreadableNumber } from '../json.js';
 import type { CouponId } from '../operation.js';
 import { maskDigitRuns, quote } from '../redact.js';
 import { retryAfterMs } from './server-wait.js';
@@ -61,12 +61,7 @@ function couponId(v: unknown): CouponId | undefined {
 
 type Json = Record<string, unknown>;
 
-function text(v: unknown): string | undefined {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number') return String(v);
-  if (v instanceof UnreadableNumber) return v.text;
-  return undefined;
-}
+const text = jsonText;
 
 function pick(body: Json, ...names: string[]): unknown {
   for (const n of names) if (body[n] !== undefined) return body[n];

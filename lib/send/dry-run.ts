@@ -21,6 +21,13 @@ export interface DryRunContext {
  * exact upstream form is logged with uids masked. Nothing is claimed, sent or reserved.
  */
 export async function dryRun(op: Operation, ctx: DryRunContext): Promise<ExecutedOperation> {
+  const answer = (results: RecipientResult[]): ExecutedOperation => ({
+    operation: op,
+    results,
+    verdict: verdictOf(results),
+    replayed: false,
+    dryRun: true,
+  });
   const refused =
     operationRefusal(op, ctx.config.guardrails) ?? (await ctx.budget.check(op.sellerId.digits, centsOf(op.recipients)));
   if (refused) {
@@ -34,7 +41,7 @@ export async function dryRun(op: Operation, ctx: DryRunContext): Promise<Execute
       message: refused.message,
       retryable: true,
     }));
-    return { operation: op, results, verdict: verdictOf(results), replayed: false, dryRun: true };
+    return answer(results);
   }
   const size = ctx.config.chunkSize;
   const count = chunkCount(op, size);
@@ -48,6 +55,5 @@ export async function dryRun(op: Operation, ctx: DryRunContext): Promise<Execute
       form: form.replace(/(Uid=)(\d+)/g, (_m, k: string, uid: string) => `${k}${maskUid(uid)}`),
     });
   }
-  const results = op.recipients.map((): RecipientResult => ({ status: 'DRY_RUN' }));
-  return { operation: op, results, verdict: verdictOf(results), replayed: false, dryRun: true };
+  return answer(op.recipients.map((): RecipientResult => ({ status: 'DRY_RUN' })));
 }

@@ -52,11 +52,9 @@ export async function sendOwedChunks(
 ): Promise<ChunksOutcome> {
   const size = claim.chunkSize;
   const count = chunkCount(op, size);
-  const chunks: Record<number, ChunkRecord> = { ...claim.found };
+  // Chunks an earlier delivery left SENDING are UNKNOWN by now (interruptStale wrote them so).
+  const chunks = claim.chunks;
   const known: Record<number, ChunkRecord> = {};
-  for (const [n, record] of Object.entries(claim.found)) {
-    if (record.state === 'SENDING') chunks[Number(n)] = { ...record, state: 'UNKNOWN' };
-  }
   const owed = Array.from({ length: count }, (_, i) => i + 1).filter((n) => !isTerminal(chunks[n]));
   let sentAny = false;
   let refused = operationRefusal(op, ctx.config.guardrails);
@@ -101,9 +99,9 @@ export async function sendOwedChunks(
       reservation = reserved;
       const journal = {
         sending: async (callMs: number) => (announced = await claim.sending(n, upstreamRequestId, callMs)),
-        pending: async (refused: Parameters<typeof chunkRecordFor>[0], waitMs: number) => {
+        pending: async (refusal: Parameters<typeof chunkRecordFor>[0], waitMs: number) => {
           announced = false;
-          await claim.owe(n, chunkRecordFor(refused, recipients, upstreamRequestId, ctx.now()), waitMs);
+          await claim.owe(n, chunkRecordFor(refusal, recipients, upstreamRequestId, ctx.now()), waitMs);
         },
       };
       const sent = await sendChunk({ ...ctx, logger: log }, journal, form, slot, fields);

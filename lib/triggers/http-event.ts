@@ -2,17 +2,6 @@ import { AppError } from '../errors.js';
 import { quote } from '../redact.js';
 import { utf8Text } from './parse.js';
 
-/** The FC 3.0 HTTP trigger event (built-in runtimes). */
-export interface FcHttpEvent {
-  version?: string;
-  rawPath?: string;
-  body?: string;
-  isBase64Encoded?: boolean;
-  headers?: Record<string, string>;
-  queryParameters?: Record<string, string>;
-  requestContext?: { requestId?: string; http?: { method?: string; path?: string } };
-}
-
 export interface FcHttpResponse {
   statusCode: number;
   headers: Record<string, string>;

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, invoke, ledger, postJson, rid, startStack, type Stack } from '../helpers/stack.js';
 import { portOf, rawRequest } from '../helpers/raw-http.js';
 import { loadEvent } from '../events/load.js';
+import { flatRequestText } from '../fixtures/requests.js';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -11,20 +12,8 @@ afterAll(async () => {
   await stack.stop();
 });
 
-/** A flat request as JSON text with `patch` spliced in as raw JSON, so numbers keep the form they are written in. */
-function flat(patch: Record<string, string>, requestId = rid('hostile')): string {
-  const fields: Record<string, string> = {
-    SellerId: '3944837183',
-    TemplateId: '295873',
-    RequestId: JSON.stringify(requestId),
-    FromApp: '"hostile-app"',
-    userAmountModelList: `[{"amount": ${patch['amount'] ?? '1'}, "uid": ${patch['uid'] ?? '1918000000883'}}]`,
-  };
-  for (const [k, v] of Object.entries(patch)) if (k !== 'amount' && k !== 'uid') fields[k] = v;
-  return `{${Object.entries(fields)
-    .map(([k, v]) => `"${k}": ${v}`)
-    .join(', ')}}`;
-}
+const flat = (patch: Record<string, string>, requestId = rid('hostile')) =>
+  flatRequestText(patch, { requestId, fromApp: 'hostile-app', amount: '1' });
 
 const post = (body: string | Buffer, contentType = 'application/json') =>
   call(`${stack.gateway}/coupons`, { method: 'POST', headers: { 'content-type': contentType }, body });

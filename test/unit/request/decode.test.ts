@@ -3,27 +3,12 @@ import { AppError } from '../../../lib/errors.js';
 import { parseJsonExact } from '../../../lib/json.js';
 import { decodeSendRequest, type DecodedItem } from '../../../lib/request/decode.js';
 import type { RequestLimits } from '../../../lib/request/rules.js';
-import { docBatchRequestText } from '../../fixtures/requests.js';
+import { docBatchRequestText, flatRequestText } from '../../fixtures/requests.js';
 
 const limits: RequestLimits = { maxCouponAmount: 10000, maxRecipients: 100 };
 const required = { kind: 'required' } as const;
 
-/** A flat request as JSON text, with `patch` spliced in as raw JSON text (so numbers keep their written form). */
-const flat = (patch: Record<string, string> = {}) => {
-  const fields: Record<string, string> = {
-    SellerId: '3944837183',
-    TemplateId: '295873',
-    RequestId: '"r-1"',
-    FromApp: '"test-app"',
-    userAmountModelList: `[{"amount": ${patch['amount'] ?? '100'}, "uid": ${patch['uid'] ?? '1918000000883'}}]`,
-    ...patch,
-  };
-  delete fields['amount'];
-  delete fields['uid'];
-  return `{${Object.entries(fields)
-    .map(([k, v]) => `"${k}": ${v}`)
-    .join(', ')}}`;
-};
+const flat = (patch: Record<string, string> = {}) => flatRequestText(patch);
 
 function decodeText(text: string, l: RequestLimits = limits) {
   return decodeSendRequest(parseJsonExact(text), l, required);
