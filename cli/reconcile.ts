@@ -4,7 +4,7 @@ import type { CouponId } from '../lib/operation.js';
 import { deriveRequestId } from '../lib/request/request-id.js';
 import { createResellerTradeClient, type Credentials } from '../lib/resellertrade/client.js';
 import { getCouponPage } from '../lib/resellertrade/coupon-page.js';
-import { createHttpTransport } from '../lib/resellertrade/transport.js';
+import { createHttpTransport } from '../lib/http/transport.js';
 import { DEFAULT_EMULATOR_KEY_ID, DEFAULT_EMULATOR_KEY_SECRET } from '../local/emulator/defaults.js';
 import { exitFor, readAnswer } from './answers.js';
 import { viewOf, type OperationView } from './operation-view.js';

@@ -7,7 +7,7 @@ import type { IdempotencyStore } from './idempotency/types.js';
 import { createLogger, type Logger } from './log.js';
 import { createResellerTradeClient, type ResellerTradeClient } from './resellertrade/client.js';
 import { createRateLimiter, type RateLimiter } from './resellertrade/rate-limiter.js';
-import { createHttpTransport } from './resellertrade/transport.js';
+import { createHttpTransport } from './http/transport.js';
 
 /** Everything an instance keeps between invocations: configuration, the store, the upstream client and its pacing. */
 export interface Runtime {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { signRequest, type AcsCredentials } from '../acs/sign-request.js';
 import { classifyResponse, type UpstreamOutcome } from './mapping.js';
 import { ACS_HEADER, RESELLERTRADE_API_VERSION } from '../acs/constants.js';
-import { TransportError, type Transport } from './transport.js';
+import { TransportError, type Transport } from '../http/transport.js';
 
 export type Credentials = AcsCredentials;
 

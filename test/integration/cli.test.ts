@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSendCouponForm } from '../../lib/resellertrade/form.js';
 import { createResellerTradeClient } from '../../lib/resellertrade/client.js';
-import { createHttpTransport } from '../../lib/resellertrade/transport.js';
+import { createHttpTransport } from '../../lib/http/transport.js';
 import { DEFAULT_EMULATOR_KEY_ID, DEFAULT_EMULATOR_KEY_SECRET } from '../../local/emulator/defaults.js';
 import { coupon } from '../helpers/cli.js';
 import { CALLER_KEYS } from '../helpers/caller.js';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createResellerTradeClient } from '../../lib/resellertrade/client.js';
 import { getCouponPage } from '../../lib/resellertrade/coupon-page.js';
 import { buildSendCouponForm } from '../../lib/resellertrade/form.js';
-import { createHttpTransport } from '../../lib/resellertrade/transport.js';
+import { createHttpTransport } from '../../lib/http/transport.js';
 import { startEmulator, type Emulator } from '../../local/emulator/server.js';
 import type { Operation } from '../../lib/operation.js';
 import { recipient } from '../fixtures/operations.js';
