@@ -1,4 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAll } from '../../scripts/build.js';
@@ -9,19 +12,26 @@ import { httpEvent, invoke, ledger, postJson, rid, startStack, type Stack } from
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Runs one bundle in a plain `node` process (no tsx, no vitest): what FC's nodejs20 runtime does. */
-function runBundle(fn: string, event: unknown, env: Record<string, string> = {}): string {
+function runEntry(dir: string, fn: string, event: unknown, env: Record<string, string> = {}) {
   const script = `
-    const { handler } = await import(${JSON.stringify(`${root}dist/${fn}/index.mjs`)});
+    const { handler, codeCache } = await import(${JSON.stringify(`${dir}/index.mjs`)});
     const out = await handler(Buffer.from(process.env.EVENT), { requestId: '1-plain-node', credentials: {}, function: { name: '${fn}', timeout: 10 } });
-    process.stdout.write('RESULT ' + (typeof out === 'string' ? out : JSON.stringify(out)) + '\\n');
+    process.stdout.write('CACHE ' + codeCache + '\\nRESULT ' + (typeof out === 'string' ? out : JSON.stringify(out)) + '\\n');
   `;
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
     env: { PATH: process.env['PATH'] ?? '', EVENT: JSON.stringify(event), ...env },
     encoding: 'utf8',
   });
-  const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-  return line?.slice('RESULT '.length) ?? '';
+  const field = (name: string) =>
+    out
+      .split('\n')
+      .find((l) => l.startsWith(`${name} `))
+      ?.slice(name.length + 1) ?? '';
+  return { result: field('RESULT'), codeCache: field('CACHE') };
 }
+
+const runBundle = (fn: string, event: unknown, env: Record<string, string> = {}): string =>
+  runEntry(`${root}dist/${fn}`, fn, event, env).result;
 
 let stack: Stack;
 beforeAll(async () => {
@@ -41,6 +51,28 @@ describe('the built dist/ bundles', () => {
     expect(invalid).toMatchObject({ Success: false, Code: 'InvalidParameter' });
     const timer = JSON.parse(runBundle('coupon-timer', timerEvent('{"bad json')));
     expect(timer).toMatchObject({ Success: false, Code: 'InvalidJson' });
+  });
+
+  it('start from the V8 code cache the build made, and without it when it is missing or made elsewhere', () => {
+    const healthz = httpEvent('/healthz', '', { method: 'GET' });
+    expect(runEntry(`${root}dist/coupon-http`, 'coupon-http', healthz).codeCache).toBe('accepted');
+    const copy = mkdtempSync(join(tmpdir(), 'code-cache-'));
+    try {
+      cpSync(`${root}dist/coupon-http`, copy, { recursive: true });
+      const cache = readFileSync(`${copy}/bundle.cache`);
+      // A cache from another V8 (version and flags sit in its header) is refused, and the bundle compiles as usual.
+      cache.writeUInt32LE((cache.readUInt32LE(4) ^ 0xffffffff) >>> 0, 4);
+      writeFileSync(`${copy}/bundle.cache`, cache);
+      const rejected = runEntry(copy, 'coupon-http', healthz);
+      expect(rejected.codeCache).toBe('rejected');
+      expect(JSON.parse(rejected.result).body).toBe('{"status":"ok"}');
+      rmSync(`${copy}/bundle.cache`);
+      const absent = runEntry(copy, 'coupon-http', healthz);
+      expect(absent.codeCache).toBe('absent');
+      expect(JSON.parse(absent.result).body).toBe('{"status":"ok"}');
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 
   it('refuse the in-memory store when deployed, naming the variable', () => {

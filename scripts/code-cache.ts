@@ -1,0 +1,172 @@
+/**
+ * Cold start without compiling: each function ships its bundle as CommonJS (`bundle.cjs`), a V8 code cache of
+ * it (`bundle.cache`) and a small ESM loader (`index.mjs`, FC's `index.handler`) that compiles the bundle with the
+ * cache. The cache is made after the bundle has served a few representative invocations in a plain `node`
+ * process, so it holds the bytecode of every function those ran, which V8 would otherwise compile lazily, one by
+ * one, during the first request. V8 rejects a cache made by another V8 version or with other flags; the loader
+ * then compiles from source as usual (and says so in its `codeCache` export), so a stale cache costs time, never
+ * correctness.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { startEmulator } from '../local/emulator/server.js';
+import { startRedis, type RedisServer } from '../test/helpers/redis.js';
+import { FUNCTIONS, type FunctionName } from '../functions/manifest.js';
+
+/** The bundle runs as the body of this function, as Node runs a CommonJS module. */
+const WRAP_HEAD = '(function (exports, require, module, __filename, __dirname) {';
+const WRAP_TAIL = '\n})';
+
+/** dist/<function>/index.mjs: compiles bundle.cjs with bundle.cache and exports its handler. */
+export function loaderSource(name: FunctionName): string {
+  return `// ${name}: FC's entry (index.handler). Runs bundle.cjs, compiled with the V8 code cache bundle.cache
+// when this Node accepts it (made by \`npm run build\`; see scripts/code-cache.ts).
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+const { readFileSync } = require('node:fs');
+const { Script } = require('node:vm');
+const { fileURLToPath } = require('node:url');
+const file = fileURLToPath(new URL('bundle.cjs', import.meta.url));
+let cachedData;
+try {
+  cachedData = readFileSync(file.slice(0, -4) + '.cache');
+} catch {
+  // No cache next to the bundle: compile from source.
+}
+const script = new Script(${JSON.stringify(WRAP_HEAD)} + readFileSync(file, 'utf8') + ${JSON.stringify(WRAP_TAIL)}, {
+  filename: file,
+  cachedData,
+});
+/** 'accepted', 'rejected' (another V8 or other flags: compiled from source) or 'absent'. */
+export const codeCache = cachedData === undefined ? 'absent' : script.cachedDataRejected ? 'rejected' : 'accepted';
+const module = { exports: {} };
+script.runInThisContext()(module.exports, require, module, file, file.slice(0, file.lastIndexOf('/')));
+export const handler = module.exports.handler;
+`;
+}
+
+/**
+ * The training run: the same compilation as the loader's, then a few invocations on the memory store and, when
+ * a Redis URL is given, on a second instance of the module using Redis (both instances share the compiled
+ * functions, so the cache holds both paths); then the cache of what ran.
+ */
+const TRAIN = `
+import { createRequire } from 'node:module';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Script } from 'node:vm';
+const file = process.env.BUNDLE;
+const script = new Script(process.env.WRAP_HEAD + readFileSync(file, 'utf8') + process.env.WRAP_TAIL, { filename: file });
+const context = JSON.parse(process.env.CONTEXT);
+const serve = async (round) => {
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, createRequire(file), module, file, file.slice(0, file.lastIndexOf('/')));
+  for (const event of JSON.parse(process.env.EVENTS)) await module.exports.handler(Buffer.from(event.replaceAll('{round}', round)), context);
+};
+await serve('memory');
+if (process.env.TRAINING_REDIS) {
+  process.env.IDEMPOTENCY_STORE = process.env.TRAINING_REDIS;
+  await serve('redis');
+}
+writeFileSync(process.env.CACHE, script.createCachedData());
+process.exit(0);`;
+
+const KEY = { accessKeyId: 'STS.codeCacheTraining', accessKeySecret: 'training-secret', securityToken: 'training' };
+
+const sendRequest = (n: number) => ({
+  SellerId: '3944837183',
+  TemplateId: '295873',
+  RequestId: `code-cache-training-${n}-{round}`,
+  FromApp: 'build',
+  userAmountModelList: [
+    { uid: '1918000000001', amount: 1 },
+    { uid: '1918000000002', amount: '2.50' },
+  ],
+});
+
+const httpEvent = (method: string, path: string, body: string) => ({
+  version: 'v1',
+  rawPath: path,
+  body,
+  isBase64Encoded: false,
+  headers: { 'Content-Type': 'application/json' },
+  queryParameters: {},
+  requestContext: { accountId: '1', requestId: 'training', http: { method, path, protocol: 'HTTP/1.1' } },
+});
+
+/** What each function serves while it is trained: a send, its replay, and a refused request. */
+function trainingEvents(name: FunctionName): string[] {
+  const events: unknown[] = [];
+  if (name === 'coupon-http') {
+    const body = JSON.stringify(sendRequest(1));
+    events.push(
+      httpEvent('POST', '/coupons', body),
+      httpEvent('POST', '/coupons', body),
+      httpEvent('POST', '/coupons', '{"SellerId":'),
+      httpEvent('GET', '/healthz', ''),
+    );
+  } else {
+    const { RequestId: id, ...data } = sendRequest(2);
+    const event =
+      name === 'coupon-event'
+        ? { id, source: 'build', specversion: '1.0', type: 'coupon.send', data }
+        : { triggerTime: new Date().toISOString(), triggerName: id, payload: JSON.stringify(data) };
+    events.push(event, event, name === 'coupon-event' ? { ...event, data: {} } : { ...event, payload: '{' });
+  }
+  return events.map((e) => JSON.stringify(e));
+}
+
+function run(env: Record<string, string>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', TRAIN], {
+      env: { PATH: process.env['PATH'] ?? '', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`training exited ${code}: ${err}`))));
+  });
+}
+
+/** A throwaway redis-server to train the Redis path with, if one can be started here. */
+async function trainingRedis(): Promise<RedisServer | undefined> {
+  try {
+    return await startRedis();
+  } catch {
+    process.stderr.write('code cache: no redis-server here; the Redis path compiles at its first use instead\n');
+    return undefined;
+  }
+}
+
+/** Writes dist/<function>/bundle.cache for every function in `outDir`, trained against a local emulator. */
+export async function writeCodeCaches(outDir: string): Promise<void> {
+  const emulator = await startEmulator({ ...KEY });
+  const redis = await trainingRedis();
+  try {
+    await Promise.all(
+      (Object.keys(FUNCTIONS) as FunctionName[]).map((name) => {
+        const bundle = `${outDir}/${name}/bundle.cjs`;
+        if (!existsSync(bundle)) throw new Error(`${bundle} is missing`);
+        return run({
+          BUNDLE: bundle,
+          CACHE: `${outDir}/${name}/bundle.cache`,
+          WRAP_HEAD,
+          WRAP_TAIL,
+          EVENTS: JSON.stringify(trainingEvents(name)),
+          CONTEXT: JSON.stringify({
+            requestId: 'training',
+            credentials: KEY,
+            function: { name, timeout: 60 },
+            region: 'cn-hangzhou',
+            accountId: '1',
+          }),
+          RESELLERTRADE_ENDPOINT: emulator.url,
+          LOG_LEVEL: 'error',
+          ...(redis ? { TRAINING_REDIS: redis.url } : {}),
+        });
+      }),
+    );
+  } finally {
+    await Promise.all([emulator.close(), redis?.stop()]);
+  }
+}
