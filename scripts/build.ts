@@ -62,8 +62,14 @@ export async function buildAll(outDir = `${root}/dist`): Promise<Record<string, 
     const inputs = Object.keys(result.metafile.inputs);
     const leaked = inputs.filter((p) => p.startsWith('local/') || p.startsWith('test/') || p.startsWith('bench/'));
     if (leaked.length > 0) throw new Error(`${name} bundles files that must never ship: ${leaked.join(', ')}`);
-    if (/\bimport\(|import\.meta/.test(readFileSync(outfile, 'utf8')))
+    const code = readFileSync(outfile, 'latin1');
+    if (/\bimport\(|import\.meta/.test(code))
       throw new Error(`${name}: the bundle uses import() or import.meta, which a vm.Script cannot run`);
+    if (/[^\x00-\x7f]/.test(code))
+      throw new Error(`${name}: the bundle is not ASCII, but its loader reads it as latin1`);
+    const required = [...code.matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1] ?? '');
+    if (required.some((id) => !id.startsWith('node:')))
+      throw new Error(`${name}: the bundle requires a module that is not a Node built-in: ${required.join(', ')}`);
     writeFileSync(`${outDir}/${name}/index.mjs`, loaderSource(name as FunctionName));
   }
   await writeCodeCaches(outDir);

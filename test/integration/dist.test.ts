@@ -14,6 +14,8 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 /** Runs one bundle in a plain `node` process (no tsx, no vitest): what FC's nodejs20 runtime does. */
 function runEntry(dir: string, fn: string, event: unknown, env: Record<string, string> = {}) {
   const script = `
+    // As on a Node 20 older than 20.16, which has no process.getBuiltinModule.
+    if (process.env.NO_GET_BUILTIN_MODULE) delete process.getBuiltinModule;
     const { handler, codeCache } = await import(${JSON.stringify(`${dir}/index.mjs`)});
     const out = await handler(Buffer.from(process.env.EVENT), { requestId: '1-plain-node', credentials: {}, function: { name: '${fn}', timeout: 10 } });
     process.stdout.write('CACHE ' + codeCache + '\\nRESULT ' + (typeof out === 'string' ? out : JSON.stringify(out)) + '\\n');
@@ -56,6 +58,8 @@ describe('the built dist/ bundles', () => {
   it('start from the V8 code cache the build made, and without it when it is missing or made elsewhere', () => {
     const healthz = httpEvent('/healthz', '', { method: 'GET' });
     expect(runEntry(`${root}dist/coupon-http`, 'coupon-http', healthz).codeCache).toBe('accepted');
+    const olderNode = runEntry(`${root}dist/coupon-http`, 'coupon-http', healthz, { NO_GET_BUILTIN_MODULE: '1' });
+    expect(JSON.parse(olderNode.result).body).toBe('{"status":"ok"}');
     const copy = mkdtempSync(join(tmpdir(), 'code-cache-'));
     try {
       cpSync(`${root}dist/coupon-http`, copy, { recursive: true });
