@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ACS_HEADER } from './constants.js';
 import { acsTimestamp } from './encode.js';
-import { sha256Hex, signV3 } from './v3.js';
+import { sha256Hex } from '../sha256.js';
+import { signV3 } from './v3.js';
 
 const NO_QUERY: Readonly<Record<string, string>> = Object.freeze({});
 

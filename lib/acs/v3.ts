@@ -1,4 +1,5 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { sha256Hex } from '../sha256.js';
 import { ACS3_ALGORITHM } from './constants.js';
 import { percentEncode } from './encode.js';
 
@@ -26,10 +27,6 @@ export interface V3Signature {
   authorization: string;
 }
 
-export function sha256Hex(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
 function isSignedHeader(lowerName: string): boolean {
   return lowerName === 'host' || lowerName === 'content-type' || lowerName.startsWith('x-acs-');
 }
@@ -39,16 +36,23 @@ function canonicalHeaders(
   only: readonly string[] | undefined,
 ): { block: string; names: string[] } {
   const wanted = only ? new Set(only) : undefined;
-  const grouped = new Map<string, string[]>();
-  for (const [name, value] of Object.entries(headers)) {
+  const entries: Array<[string, string]> = [];
+  for (const name in headers) {
     const lower = name.toLowerCase();
     if (wanted ? !wanted.has(lower) : !isSignedHeader(lower)) continue;
-    const values = grouped.get(lower) ?? [];
-    values.push(value.trim());
-    grouped.set(lower, values);
+    entries.push([lower, (headers[name] as string).trim()]);
   }
-  const names = [...grouped.keys()].sort();
-  const block = names.map((n) => `${n}:${(grouped.get(n) ?? []).sort().join(',')}\n`).join('');
+  // By name, then value: a name given twice (in different cases) is signed once, its values sorted and joined.
+  entries.sort(([an, av], [bn, bv]) => (an < bn ? -1 : an > bn ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
+  const names: string[] = [];
+  let block = '';
+  for (const [name, value] of entries) {
+    if (names[names.length - 1] === name) block = `${block.slice(0, -1)},${value}\n`;
+    else {
+      names.push(name);
+      block += `${name}:${value}\n`;
+    }
+  }
   return { block, names };
 }
 

@@ -1,11 +1,9 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../sha256.js';
 import type { Operation } from '../operation.js';
 
 /** (SellerId, FromApp, RequestId) identifies an operation, whatever trigger delivers it. */
 export function keyOf(sellerId: string, fromApp: string, requestId: string): string {
-  return createHash('sha256')
-    .update(JSON.stringify([sellerId, fromApp, requestId]))
-    .digest('hex');
+  return sha256Hex(JSON.stringify([sellerId, fromApp, requestId]));
 }
 
 export const operationKey = (op: Operation): string => keyOf(op.sellerId.digits, op.fromApp, op.requestId);
@@ -18,5 +16,5 @@ export function contentHash(op: Operation): string {
     op.operator ?? null,
     op.recipients.map((r) => [r.uid.digits, r.amountText]),
   ];
-  return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
+  return sha256Hex(JSON.stringify(canonical));
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../sha256.js';
 
 /** Where an operation's RequestId comes from when the request carries none (CONTRACT §3). */
 export type RequestIdRule =
@@ -13,7 +13,7 @@ const OUTSIDE = /[^A-Za-z0-9._:-]/g;
 export function deriveRequestId(raw: string): string {
   const cleaned = raw.replace(OUTSIDE, '_');
   if (cleaned.length <= 64) return cleaned;
-  return `${cleaned.slice(0, 55)}.${createHash('sha256').update(cleaned).digest('hex').slice(0, 8)}`;
+  return `${cleaned.slice(0, 55)}.${sha256Hex(cleaned).slice(0, 8)}`;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { ACS3_ALGORITHM, ACS_HEADER } from '../../lib/acs/constants.js';
-import { sha256Hex, signV3, type V3Request } from '../../lib/acs/v3.js';
+import { sha256Hex } from '../../lib/sha256.js';
+import { signV3, type V3Request } from '../../lib/acs/v3.js';
 
 export interface ParsedV3Authorization {
   accessKeyId: string;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ACS3_ALWAYS_SIGNED } from '../../../lib/acs/constants.js';
 import { percentEncode } from '../../../lib/acs/encode.js';
-import { sha256Hex, signV3 } from '../../../lib/acs/v3.js';
+import { sha256Hex } from '../../../lib/sha256.js';
+import { signV3 } from '../../../lib/acs/v3.js';
 import { signV1, stringToSignV1, verifyV1 } from '../../../local/auth/v1.js';
 import { verifyV3 } from '../../../local/auth/verify-v3.js';
 import { signEveryHeader } from '../../helpers/acs3-independent.js';
@@ -44,6 +45,22 @@ describe('V3 ACS3-HMAC-SHA256 vectors', () => {
       expect(signed.authorization).toBe(v.authorization);
     });
   }
+
+  it('signs a name given in two cases once, its trimmed values sorted and joined; headers sorted by name', () => {
+    const signed = signV3(
+      {
+        method: 'POST',
+        pathname: '/',
+        query: {},
+        headers: { 'X-Acs-Zed': ' z ', 'x-acs-b': 'b2', 'X-ACS-B': 'b1', host: 'h', accept: 'not signed' },
+        hashedPayload: 'p',
+      },
+      'id',
+      'secret',
+    );
+    expect(signed.signedHeaders).toBe('host;x-acs-b;x-acs-zed');
+    expect(signed.canonicalRequest).toBe('POST\n/\n\nhost:h\nx-acs-b:b1,b2\nx-acs-zed:z\n\nhost;x-acs-b;x-acs-zed\np');
+  });
 
   it('verifies what it signs and rejects a changed body, header or secret', () => {
     const v = v3Vectors.find((x) => x.name.startsWith('V3-C'))!;
