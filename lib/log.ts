@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import type { LogLevel } from './config.js';
 
 export type LogFields = Record<string, unknown>;
@@ -51,8 +52,7 @@ function shorten(value: unknown, depth = 0): unknown {
 /** The record as one line of at most MAX_LINE_BYTES: shortened field by field first, then reduced to its core. */
 function toLine(record: LogFields): string {
   const line = JSON.stringify(record);
-  // A UTF-16 unit is at most 3 bytes of UTF-8: most lines are known short without counting.
-  if (line.length * 3 <= MAX_LINE_BYTES || Buffer.byteLength(line) <= MAX_LINE_BYTES) return line;
+  if (Buffer.byteLength(line) <= MAX_LINE_BYTES) return line;
   const short = JSON.stringify({ ...(shorten(record) as LogFields), truncated: true });
   if (Buffer.byteLength(short) <= MAX_LINE_BYTES) return short;
   const core: LogFields = { truncated: true };
@@ -60,31 +60,125 @@ function toLine(record: LogFields): string {
   return JSON.stringify(core);
 }
 
+/**
+ * Where the local stack listens to every line the functions write (for FC's `X-Fc-Log-Type: Tail`): a global
+ * symbol, so separately bundled functions in one process reach the same listener. Deployed, nothing is there.
+ */
+export const LOG_OBSERVER = Symbol.for('coupon-sender.log-observer');
+
+/**
+ * Lines go to fd 1 with one write(2) each, not through process.stdout's stream machinery (which costs more than
+ * building the line). A write that cannot complete at once (EAGAIN on a non-blocking pipe that is full) sends
+ * that line's rest, and every later line, through process.stdout, which queues them: order kept, nothing lost.
+ */
+let direct = true;
 const stdoutWriter: LineWriter = (line) => {
-  process.stdout.write(`${line}\n`);
+  (globalThis as { [LOG_OBSERVER]?: LineWriter })[LOG_OBSERVER]?.(line);
+  const text = `${line}\n`;
+  if (direct) {
+    let written = 0;
+    try {
+      written = writeSync(1, text);
+    } catch {
+      // Nothing was written (EAGAIN), or stdout is closed, which process.stdout reports its own way.
+    }
+    if (written === Buffer.byteLength(text)) return;
+    direct = false;
+    process.stdout.write(Buffer.from(text).subarray(written));
+    return;
+  }
+  process.stdout.write(text);
 };
 
 /**
  * One JSON object per line on stdout. Bound fields travel with the logger object, never in module state, so
- * two invocations in one instance cannot mix their ids. Keys that look like secrets are redacted.
+ * two invocations in one instance cannot mix their ids; they are serialised once, when the logger is made. Keys
+ * that look like secrets are redacted.
  */
-export function createLogger(level: LogLevel, bound: LogFields = {}, write: LineWriter = stdoutWriter): Logger {
-  const min = RANK[level];
-  const emit = (lvl: LogLevel, msg: string, fields?: LogFields): void => {
-    if (RANK[lvl] < min) return;
-    const record: LogFields = { time: new Date().toISOString(), level: lvl, msg, ...bound };
-    if (fields) redactInto(record, fields);
+/** An object's JSON text as members to append to another object's: `,"a":1,"b":2`, or nothing. */
+const members = (json: string): string => (json.length > 2 ? `,${json.slice(1, -1)}` : '');
+
+class JsonLogger implements Logger {
+  private readonly min: number;
+  /**
+   * The bound fields as JSON members (`,"requestId":"...",...`), written once for every line; undefined when a
+   * bound field replaces time, level or msg, and every line is then built whole.
+   */
+  private readonly boundText: string | undefined;
+
+  constructor(
+    private readonly level: LogLevel,
+    private readonly bound: LogFields,
+    private readonly write: LineWriter,
+    boundText?: string,
+  ) {
+    this.min = RANK[level];
+    this.boundText =
+      boundText ?? ('time' in bound || 'level' in bound || 'msg' in bound ? undefined : members(JSON.stringify(bound)));
+  }
+
+  debug(msg: string, fields?: LogFields): void {
+    this.emit('debug', msg, fields);
+  }
+  info(msg: string, fields?: LogFields): void {
+    this.emit('info', msg, fields);
+  }
+  warn(msg: string, fields?: LogFields): void {
+    this.emit('warn', msg, fields);
+  }
+  error(msg: string, fields?: LogFields): void {
+    this.emit('error', msg, fields);
+  }
+  child(fields: LogFields): Logger {
+    const own = this.boundText === undefined ? undefined : this.ownFields(fields);
+    if (own === undefined) return new JsonLogger(this.level, redactInto({ ...this.bound }, fields), this.write);
+    return new JsonLogger(
+      this.level,
+      { ...this.bound, ...own },
+      this.write,
+      `${this.boundText}${members(JSON.stringify(own))}`,
+    );
+  }
+
+  private emit(lvl: LogLevel, msg: string, fields: LogFields | undefined): void {
+    if (RANK[lvl] < this.min) return;
+    const time = new Date().toISOString();
+    let line: string;
     try {
-      write(toLine(record));
+      line = this.line(time, lvl, msg, fields);
     } catch {
-      write(JSON.stringify({ time: record['time'], level: lvl, msg, logError: 'fields could not be serialised' }));
+      line = JSON.stringify({ time, level: lvl, msg, logError: 'fields could not be serialised' });
     }
-  };
-  return {
-    debug: (m, f) => emit('debug', m, f),
-    info: (m, f) => emit('info', m, f),
-    warn: (m, f) => emit('warn', m, f),
-    error: (m, f) => emit('error', m, f),
-    child: (fields) => createLogger(level, redactInto({ ...bound }, fields), write),
-  };
+    this.write(line);
+  }
+
+  private line(time: string, lvl: LogLevel, msg: string, fields: LogFields | undefined): string {
+    const bound = this.boundText;
+    const own = bound === undefined ? undefined : fields === undefined ? {} : this.ownFields(fields);
+    if (bound !== undefined && own !== undefined) {
+      const line = `{"time":"${time}","level":"${lvl}","msg":${JSON.stringify(msg)}${bound}${members(JSON.stringify(own))}}`;
+      // A UTF-16 unit is at most 3 bytes of UTF-8: most lines are known short without counting.
+      if (line.length * 3 <= MAX_LINE_BYTES || Buffer.byteLength(line) <= MAX_LINE_BYTES) return line;
+    }
+    const record: LogFields = { time, level: lvl, msg, ...this.bound };
+    if (fields) redactInto(record, fields);
+    return toLine(record);
+  }
+
+  /**
+   * The line's own fields, redacted; undefined when one replaces a bound field (or time, level, msg), which then
+   * keeps its place: the line is built whole. (`in` also sees Object.prototype's names: those take the slow way.)
+   */
+  private ownFields(fields: LogFields): LogFields | undefined {
+    const own: LogFields = {};
+    for (const k in fields) {
+      if (k === 'time' || k === 'level' || k === 'msg' || k in this.bound) return undefined;
+      own[k] = isSecretName(k) ? '[redacted]' : fields[k];
+    }
+    return own;
+  }
+}
+
+export function createLogger(level: LogLevel, bound: LogFields = {}, write: LineWriter = stdoutWriter): Logger {
+  return new JsonLogger(level, bound, write);
 }

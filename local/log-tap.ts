@@ -1,23 +1,18 @@
+import { LOG_OBSERVER, type LineWriter } from '../lib/log.js';
+
 /** FC's `X-Fc-Log-Type: Tail` returns at most this much of an invocation's log, base64-encoded. */
 const TAIL_BYTES = 4096;
 
 /**
- * Collects the log lines an invocation writes to stdout, told apart by the FC request id every line of the
- * functions carries, for `X-Fc-Log-Type: Tail`. Only invocations that asked for it are collected.
+ * Collects the log lines an invocation writes, told apart by the FC request id every line of the functions
+ * carries, for `X-Fc-Log-Type: Tail`. Only invocations that asked for it are collected.
  */
-export function createLogTap(stream: NodeJS.WriteStream = process.stdout) {
+export function createLogTap() {
   const open = new Map<string, string[]>();
-  const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
-  stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-    if (open.size > 0) {
-      const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : '';
-      for (const line of text.split('\n')) {
-        if (line === '') continue;
-        for (const [id, lines] of open) if (line.includes(`"requestId":"${id}"`)) lines.push(line);
-      }
-    }
-    return write(chunk, ...rest);
-  }) as typeof stream.write;
+  const observe: LineWriter = (line) => {
+    for (const [id, lines] of open) if (line.includes(`"requestId":"${id}"`)) lines.push(line);
+  };
+  (globalThis as { [LOG_OBSERVER]?: LineWriter })[LOG_OBSERVER] = observe;
 
   return {
     start(requestId: string): void {

@@ -53,6 +53,7 @@ export async function buildAll(outDir = `${root}/dist`): Promise<Record<string, 
       // import() inside a vm.Script needs a loader callback; as require() it needs nothing.
       supported: { 'dynamic-import': false },
       minify: process.env['BUILD_NO_MINIFY'] !== '1',
+      charset: 'ascii',
       sourcemap: false,
       legalComments: 'none',
       metafile: true,

@@ -25,6 +25,42 @@ describe('logger', () => {
     });
   });
 
+  it('writes members in order (time, level, msg, bound, fields), a field that replaces a bound one in its place', () => {
+    const lines: string[] = [];
+    const log = createLogger('info', { requestId: 'fc-1', trigger: 'http' }, (l) => lines.push(l));
+    log.info('plain');
+    log.info('with fields', { attempt: 2, skipped: undefined, note: 'é"\n' });
+    log.warn('override', { trigger: 'event', msg: 'not the message' });
+    const keys = lines.map((l) => Object.keys(JSON.parse(l) as object));
+    expect(keys).toEqual([
+      ['time', 'level', 'msg', 'requestId', 'trigger'],
+      ['time', 'level', 'msg', 'requestId', 'trigger', 'attempt', 'note'],
+      ['time', 'level', 'msg', 'requestId', 'trigger'],
+    ]);
+    expect(JSON.parse(lines[1] ?? '')).toMatchObject({ attempt: 2, note: 'é"\n' });
+    expect(JSON.parse(lines[2] ?? '')).toMatchObject({ msg: 'not the message', trigger: 'event', level: 'warn' });
+  });
+
+  it('lets a child replace a bound field in its place, and never writes a member twice', () => {
+    const lines: string[] = [];
+    const root = createLogger('info', { requestId: 'fc-1', trigger: 'http' }, (l) => lines.push(l));
+    root.child({ trigger: 'event', RequestId: 'op' }).info('a', { attempt: 1 });
+    root.child({ msg: 'bound msg' }).child({ chunk: 2 }).info('b', { level: 'overridden?' });
+    const [a, b] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(Object.keys(a ?? {})).toEqual(['time', 'level', 'msg', 'requestId', 'trigger', 'RequestId', 'attempt']);
+    expect(a).toMatchObject({ trigger: 'event', RequestId: 'op' });
+    for (const line of lines) expect(line.match(/"(msg|level|time|trigger)":/g)?.length).toBe(4);
+    expect(b).toMatchObject({ msg: 'bound msg', level: 'overridden?', chunk: 2 });
+  });
+
+  it('says so when fields cannot be serialised, instead of throwing', () => {
+    const lines: string[] = [];
+    const cyclic: Record<string, unknown> = {};
+    cyclic['self'] = cyclic;
+    createLogger('info', {}, (l) => lines.push(l)).error('broken', { cyclic, big: 10n });
+    expect(JSON.parse(lines[0] ?? '')).toMatchObject({ msg: 'broken', logError: 'fields could not be serialised' });
+  });
+
   it.each([
     ['one huge string field', { detail: 'x'.repeat(100_000) }],
     ['a long list', { items: Array.from({ length: 5000 }, (_, i) => `item-${i}`) }],
