@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 
 export interface RedisServer {
   url: string;
@@ -19,14 +20,23 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The test certificate for `localhost` (test/fixtures/tls/), which `rediss://` clients must be told to trust. */
+export const TEST_CA_FILE = fileURLToPath(new URL('../fixtures/tls/cert.pem', import.meta.url));
+
 /**
  * A real redis-server on a free loopback port, without persistence; it can be stopped and started again. With a
- * password, clients must authenticate (the URL carries it).
+ * password, clients must authenticate (the URL carries it). With `tls`, it speaks only TLS, with the certificate
+ * for `localhost` in test/fixtures/tls/, and its URL is `rediss://localhost:…`.
  */
-export async function startRedis(options: { password?: string } = {}): Promise<RedisServer> {
+export async function startRedis(options: { password?: string; tls?: boolean } = {}): Promise<RedisServer> {
   const port = await freePort();
   let child: ChildProcess | undefined;
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  const listen = options.tls
+    ? ['--port', '0', '--tls-port', String(port), '--tls-auth-clients', 'no']
+    : ['--port', String(port)];
+  const args = [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  if (options.tls)
+    args.push('--tls-cert-file', TEST_CA_FILE, '--tls-key-file', TEST_CA_FILE.replace(/cert\.pem$/, 'key.pem'));
   if (options.password) args.push('--requirepass', options.password);
   const start = async () => {
     child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -53,9 +63,7 @@ export async function startRedis(options: { password?: string } = {}): Promise<R
   };
   await start();
   return {
-    url: options.password
-      ? `redis://:${encodeURIComponent(options.password)}@127.0.0.1:${port}`
-      : `redis://127.0.0.1:${port}`,
+    url: `${options.tls ? 'rediss' : 'redis'}://${options.password ? `:${encodeURIComponent(options.password)}@` : ''}${options.tls ? 'localhost' : '127.0.0.1'}:${port}`,
     port,
     start,
     stop: async () => {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAll } from '../../scripts/build.js';
 import { cloudEvent, timerEvent } from '../fixtures/requests.js';
-import { startRedis } from '../helpers/redis.js';
+import { startRedis, TEST_CA_FILE } from '../helpers/redis.js';
 import { httpEvent, invoke, ledger, postJson, rid, startStack, type Stack } from '../helpers/stack.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -142,6 +142,38 @@ describe('the built dist/ bundles', () => {
     expect((await ledger(stack)).filter((c) => c.requestId === body.RequestId).map((c) => c.uid)).toEqual([
       '9007199254740993',
     ]);
+  });
+
+  it('reach Redis over TLS (rediss://) trusting the CA that NODE_EXTRA_CA_CERTS names, and send nothing when it is untrusted', async () => {
+    const redis = await startRedis({ tls: true });
+    const send = async (stack: Stack, id: string) =>
+      postJson(`${stack.gateway}/coupons`, {
+        SellerId: 3944837183,
+        TemplateId: 295873,
+        FromApp: 'dist-app',
+        RequestId: rid(id),
+        userAmountModelList: [{ uid: 105, amount: 5 }],
+      });
+    const trusted = await startStack({
+      LOCAL_FUNCTIONS: 'dist',
+      IDEMPOTENCY_STORE: redis.url,
+      NODE_EXTRA_CA_CERTS: TEST_CA_FILE,
+    });
+    const untrusted = await startStack({
+      LOCAL_FUNCTIONS: 'dist',
+      IDEMPOTENCY_STORE: redis.url,
+      NODE_EXTRA_CA_CERTS: '',
+    });
+    try {
+      expect((await send(trusted, 'dist-rediss')).status).toBe(200);
+      expect(await ledger(trusted)).toHaveLength(1);
+      const refused = await send(untrusted, 'dist-rediss-untrusted');
+      expect(refused.status).toBe(503);
+      expect(await ledger(untrusted)).toHaveLength(0);
+    } finally {
+      await Promise.all([trusted.stop(), untrusted.stop()]);
+      await redis.stop();
+    }
   });
 
   it('work with the Redis store (its small client bundled)', async () => {
