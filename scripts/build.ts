@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { compileSchemas, generatedPath } from './compile-schemas.js';
-import { loaderSource, writeCodeCaches } from './code-cache.js';
+import { assertLoadable, loaderSource, writeCodeCaches } from './code-cache.js';
 
 import { FUNCTIONS, type FunctionName } from '../functions/manifest.js';
 
@@ -63,14 +63,7 @@ export async function buildAll(outDir = `${root}/dist`): Promise<Record<string, 
     const inputs = Object.keys(result.metafile.inputs);
     const leaked = inputs.filter((p) => p.startsWith('local/') || p.startsWith('test/') || p.startsWith('bench/'));
     if (leaked.length > 0) throw new Error(`${name} bundles files that must never ship: ${leaked.join(', ')}`);
-    const code = readFileSync(outfile, 'latin1');
-    if (/\bimport\(|import\.meta/.test(code))
-      throw new Error(`${name}: the bundle uses import() or import.meta, which a vm.Script cannot run`);
-    if (/[^\x00-\x7f]/.test(code))
-      throw new Error(`${name}: the bundle is not ASCII, but its loader reads it as latin1`);
-    const required = [...code.matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1] ?? '');
-    if (required.some((id) => !id.startsWith('node:')))
-      throw new Error(`${name}: the bundle requires a module that is not a Node built-in: ${required.join(', ')}`);
+    assertLoadable(name, readFileSync(outfile, 'latin1'));
     writeFileSync(`${outDir}/${name}/index.mjs`, loaderSource(name as FunctionName));
   }
   await writeCodeCaches(outDir);

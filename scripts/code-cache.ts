@@ -17,6 +17,16 @@ import { FUNCTIONS, type FunctionName } from '../functions/manifest.js';
 const WRAP_HEAD = '(function (exports, require, module, __filename, __dirname) {';
 const WRAP_TAIL = '\n})';
 
+/** What the loader assumes of a bundle: ASCII (read as latin1), no import() or import.meta, only built-ins required. */
+export function assertLoadable(name: string, code: string): void {
+  if (/\bimport\(|import\.meta/.test(code))
+    throw new Error(`${name}: the bundle uses import() or import.meta, which a vm.Script cannot run`);
+  if (/[^\x00-\x7f]/.test(code)) throw new Error(`${name}: the bundle is not ASCII, but its loader reads it as latin1`);
+  const required = [...code.matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1] ?? '');
+  if (required.some((id) => !id.startsWith('node:')))
+    throw new Error(`${name}: the bundle requires a module that is not a Node built-in: ${required.join(', ')}`);
+}
+
 /** dist/<function>/index.mjs: compiles bundle.cjs with bundle.cache and exports its handler. */
 export function loaderSource(name: FunctionName): string {
   return `// ${name}: FC's entry (index.handler). Runs bundle.cjs, compiled with the V8 code cache bundle.cache

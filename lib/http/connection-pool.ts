@@ -26,10 +26,8 @@ export class ConnectionPool {
   constructor(private readonly options: PoolOptions) {}
 
   /** An idle socket to `url`'s origin if a fresh one is left, else a new connection (writes queue until it opens). */
-  async acquire(url: URL): Promise<{ socket: net.Socket; reused: boolean }> {
-    const reused = this.take(url);
-    if (reused) return { socket: reused, reused: true };
-    return { socket: await this.connect(url), reused: false };
+  async acquire(url: URL): Promise<net.Socket> {
+    return this.take(url) ?? (await this.connect(url));
   }
 
   /** Keeps a socket whose exchange ended cleanly for the next request to the same origin. */
@@ -54,11 +52,6 @@ export class ConnectionPool {
     socket.unref();
     list.push(entry);
     this.idle.set(key, list);
-  }
-
-  /** Closes every idle connection. */
-  close(): void {
-    for (const list of this.idle.values()) for (const entry of list.splice(0)) this.detach(entry).destroy();
   }
 
   private take(url: URL): net.Socket | undefined {

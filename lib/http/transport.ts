@@ -56,7 +56,7 @@ export function createHttpTransport(options: HttpTransportOptions = {}): Transpo
       const head = requestHead(request.method, url, request.headers, Buffer.byteLength(request.body, 'utf8'));
       let socket: net.Socket;
       try {
-        ({ socket } = await pool.acquire(url));
+        socket = await pool.acquire(url);
       } catch (err) {
         throw new TransportError(false, (err as NodeJS.ErrnoException).code ?? 'NetworkError', (err as Error).message);
       }
