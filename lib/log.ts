@@ -90,14 +90,14 @@ const stdoutWriter: LineWriter = (line) => {
   process.stdout.write(text);
 };
 
+/** An object's JSON text as members to append to another object's: `,"a":1,"b":2`, or nothing. */
+const members = (json: string): string => (json.length > 2 ? `,${json.slice(1, -1)}` : '');
+
 /**
  * One JSON object per line on stdout. Bound fields travel with the logger object, never in module state, so
  * two invocations in one instance cannot mix their ids; they are serialised once, when the logger is made. Keys
  * that look like secrets are redacted.
  */
-/** An object's JSON text as members to append to another object's: `,"a":1,"b":2`, or nothing. */
-const members = (json: string): string => (json.length > 2 ? `,${json.slice(1, -1)}` : '');
-
 class JsonLogger implements Logger {
   private readonly min: number;
   /**
