@@ -59,6 +59,9 @@ describe('coupon send', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/1918\*{6}883\s+8\.88\s+SENT/);
     expect(run.stdout).not.toContain('1918000000883');
+    // Progress is for people, on stderr, and names no uid either.
+    expect(run.stderr).toMatch(/^sending to http:\/\/127\.0\.0\.1:\d+\/…$/m);
+    expect(run.stderr).not.toContain('1918000000883');
     expect((await ledger(stack)).filter((c) => c.requestId === id).map((c) => c.amount)).toEqual([8.88, 100]);
   });
 
@@ -91,6 +94,9 @@ describe('coupon send', () => {
     const run = await coupon(stack, ['send', '--file', file, '--json'], keys);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(id);
+    // stdout is one JSON document: the progress line went to stderr.
+    expect(() => JSON.parse(run.stdout) as unknown).not.toThrow();
+    expect(run.stderr).toContain('sending to ');
     expect((await ledger(stack)).filter((c) => c.requestId === id)).toHaveLength(1);
   });
 
@@ -177,10 +183,12 @@ describe('coupon reconcile', () => {
     await coupon(stack, ['send', ...flags(id, '1918000000888:4')], keys);
     const settled = await coupon(stack, ['reconcile', '--request-id', id, '--json'], keys);
     expect(settled.code).toBe(3);
+    expect(settled.stderr).toMatch(/^checking 1\/1: 1918\*{6}888$/m);
     expect(JSON.parse(settled.stdout)).toMatchObject({ reconciled: [{ status: 'FAILED', finding: 'never issued' }] });
     expect((await ledger(stack)).filter((c) => c.requestId.startsWith(id))).toHaveLength(0);
     const resent = await coupon(stack, ['reconcile', '--request-id', id, '--resend'], keys);
     expect(resent.code).toBe(0);
+    expect(resent.stderr).toContain(`sending 1 never-issued recipient(s) again as RequestId ${id}:resend…`);
     expect((await ledger(stack)).filter((c) => c.requestId.startsWith(id)).map((c) => c.requestId)).toEqual([
       `${id}:resend`,
     ]);
