@@ -9,6 +9,9 @@ import { createResellerTradeClient, type ResellerTradeClient } from './resellert
 import { createRateLimiter, type RateLimiter } from './resellertrade/rate-limiter.js';
 import { createHttpTransport } from './http/transport.js';
 
+/** Set by dist/<function>/index.mjs: whether V8 accepted the bundle's code cache (scripts/code-cache.ts). */
+export const CODE_CACHE_STATUS = Symbol.for('coupon-sender.code-cache');
+
 /** Everything an instance keeps between invocations: configuration, the store, the upstream client and its pacing. */
 export interface Runtime {
   config: Config;
@@ -55,6 +58,9 @@ export function createRuntime(env: Env): RuntimeHolder {
   const logger = createLogger(config?.logLevel ?? 'info', { function: env['FC_FUNCTION_NAME'] });
   if (failure)
     logger.error('invalid configuration: every invocation will fail until it is fixed', { problems: failure.message });
+  const codeCache = (globalThis as { [CODE_CACHE_STATUS]?: string })[CODE_CACHE_STATUS];
+  // Whether this Node took the build's code cache is known only where it runs: each instance says so once.
+  if (codeCache !== undefined) logger.info('instance started', { node: process.version, codeCache });
 
   const build = async (c: Config): Promise<Runtime> => {
     const { store, ledger } = c.store.kind === 'redis' ? await redisStores(c.store.url) : memoryStores();

@@ -53,6 +53,8 @@ const script = new Script(${JSON.stringify(WRAP_HEAD)} + readFileSync(file, 'lat
 });
 /** 'accepted', 'rejected' (another V8 or other flags: compiled from source) or 'absent'. */
 export const codeCache = cachedData === undefined ? 'absent' : script.cachedDataRejected ? 'rejected' : 'accepted';
+// The bundle logs it when its instance starts (lib/runtime.ts, CODE_CACHE_STATUS).
+globalThis[Symbol.for('coupon-sender.code-cache')] = codeCache;
 const module = { exports: {} };
 script.runInThisContext()(module.exports, require, module, file, file.slice(0, file.lastIndexOf('/')));
 export const handler = module.exports.handler;

@@ -29,7 +29,8 @@ function runEntry(dir: string, fn: string, event: unknown, env: Record<string, s
       .split('\n')
       .find((l) => l.startsWith(`${name} `))
       ?.slice(name.length + 1) ?? '';
-  return { result: field('RESULT'), codeCache: field('CACHE') };
+  const started = out.split('\n').find((l) => l.includes('"msg":"instance started"'));
+  return { result: field('RESULT'), codeCache: field('CACHE'), started: started && (JSON.parse(started) as object) };
 }
 
 const runBundle = (fn: string, event: unknown, env: Record<string, string> = {}): string =>
@@ -57,7 +58,9 @@ describe('the built dist/ bundles', () => {
 
   it('start from the V8 code cache the build made, and without it when it is missing or made elsewhere', () => {
     const healthz = httpEvent('/healthz', '', { method: 'GET' });
-    expect(runEntry(`${root}dist/coupon-http`, 'coupon-http', healthz).codeCache).toBe('accepted');
+    const plain = runEntry(`${root}dist/coupon-http`, 'coupon-http', healthz);
+    expect(plain.codeCache).toBe('accepted');
+    expect(plain.started).toMatchObject({ level: 'info', node: process.version, codeCache: 'accepted' });
     const olderNode = runEntry(`${root}dist/coupon-http`, 'coupon-http', healthz, { NO_GET_BUILTIN_MODULE: '1' });
     expect(JSON.parse(olderNode.result).body).toBe('{"status":"ok"}');
     const copy = mkdtempSync(join(tmpdir(), 'code-cache-'));
@@ -69,6 +72,7 @@ describe('the built dist/ bundles', () => {
       writeFileSync(`${copy}/bundle.cache`, cache);
       const rejected = runEntry(copy, 'coupon-http', healthz);
       expect(rejected.codeCache).toBe('rejected');
+      expect(rejected.started).toMatchObject({ codeCache: 'rejected' });
       expect(JSON.parse(rejected.result).body).toBe('{"status":"ok"}');
       rmSync(`${copy}/bundle.cache`);
       const absent = runEntry(copy, 'coupon-http', healthz);
