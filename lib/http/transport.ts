@@ -46,8 +46,7 @@ const MAX_IDLE_PER_ORIGIN = 64;
 
 /**
  * HTTP/1.1 over keep-alive sockets, written for this one exchange (POST a form, read one answer) rather than
- * through node:http, whose first request costs ~8 ms of start-up and whose every request costs more CPU than
- * the rest of an invocation.
+ * through node:http, whose first request costs ~8 ms of start-up and every request ~0.1 ms more CPU.
  */
 export function createHttpTransport(options: HttpTransportOptions = {}): Transport {
   const pool = new ConnectionPool({ maxIdleMs: MAX_IDLE_MS, maxIdlePerOrigin: MAX_IDLE_PER_ORIGIN, ca: options.ca });
