@@ -217,13 +217,13 @@ async function warm(emulator: Emulator, redis: RedisServer | undefined) {
     WARMUP: String(N.warmup),
     ROOT: root,
   };
-  // Ours and the SDK alternate in rounds, so a drift in the machine's speed falls on both alike.
+  // Ours and the SDK alternate in rounds (each a fresh, warmed-up process), so a drift in the machine's speed
+  // falls on both alike.
   const rounds = tiny ? 1 : 3;
-  const perRound = { ...env, N: String(Math.ceil(N.warm / rounds)) };
   const series = { ours: [] as Array<Record<string, unknown>>, sdk: [] as Array<Record<string, unknown>> };
   for (let r = 0; r < rounds; r++) {
-    series.ours.push((await runChild(WARM_OURS, { ...perRound, BUNDLE: `${distDir}coupon-http/index.mjs` })).result);
-    series.sdk.push((await runChild(WARM_SDK, perRound)).result);
+    series.ours.push((await runChild(WARM_OURS, { ...env, BUNDLE: `${distDir}coupon-http/index.mjs` })).result);
+    series.sdk.push((await runChild(WARM_SDK, env)).result);
   }
   const pooled = (runs: Array<Record<string, unknown>>) => ({
     ...dist(runs.flatMap((x) => x['lat'] as number[])),
@@ -240,7 +240,7 @@ async function warm(emulator: Emulator, redis: RedisServer | undefined) {
   const ours = pooled(series.ours);
   const sdk = pooled(series.sdk);
   return {
-    calls: N.warm,
+    calls: N.warm * rounds,
     rounds,
     ours,
     sdk,
