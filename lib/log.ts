@@ -67,27 +67,41 @@ function toLine(record: LogFields): string {
 export const LOG_OBSERVER = Symbol.for('coupon-sender.log-observer');
 
 /**
- * Lines go to fd 1 with one write(2) each, not through process.stdout's stream machinery (which costs more than
- * building the line). A write that cannot complete at once (EAGAIN on a non-blocking pipe that is full) sends
- * that line's rest, and every later line, through process.stdout, which queues them: order kept, nothing lost.
+ * A line writer over a direct write (`write(2)` to fd 1, returning the bytes written) that falls back to a
+ * queued stream: a write that cannot complete at once (EAGAIN on a non-blocking pipe that is full, or a short
+ * write) hands that line's rest, and every later line, to the stream, so order is kept and nothing is lost.
  */
-let direct = true;
-const stdoutWriter: LineWriter = (line) => {
-  (globalThis as { [LOG_OBSERVER]?: LineWriter })[LOG_OBSERVER]?.(line);
-  const text = `${line}\n`;
-  if (direct) {
+export function directLineWriter(
+  writeDirect: (text: string) => number,
+  queue: (chunk: string | Buffer) => void,
+): LineWriter {
+  let direct = true;
+  return (line) => {
+    const text = `${line}\n`;
+    if (!direct) {
+      queue(text);
+      return;
+    }
     let written = 0;
     try {
-      written = writeSync(1, text);
+      written = writeDirect(text);
     } catch {
-      // Nothing was written (EAGAIN), or stdout is closed, which process.stdout reports its own way.
+      // Nothing was written (EAGAIN), or stdout is closed, which the stream reports its own way.
     }
     if (written === Buffer.byteLength(text)) return;
     direct = false;
-    process.stdout.write(Buffer.from(text).subarray(written));
-    return;
-  }
-  process.stdout.write(text);
+    queue(written === 0 ? text : Buffer.from(text).subarray(written));
+  };
+}
+
+/** Lines go to fd 1 with one write(2) each, not through process.stdout's stream machinery, which costs more. */
+const toStdout = directLineWriter(
+  (text) => writeSync(1, text),
+  (chunk) => process.stdout.write(chunk),
+);
+const stdoutWriter: LineWriter = (line) => {
+  (globalThis as { [LOG_OBSERVER]?: LineWriter })[LOG_OBSERVER]?.(line);
+  toStdout(line);
 };
 
 /** An object's JSON text as members to append to another object's: `,"a":1,"b":2`, or nothing. */

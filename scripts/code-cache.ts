@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { startEmulator } from '../local/emulator/server.js';
 import { startRedis, type RedisServer } from '../test/helpers/redis.js';
 import { FUNCTIONS, type FunctionName } from '../functions/manifest.js';
+import { CODE_CACHE_STATUS } from '../lib/runtime.js';
 
 /** The bundle runs as the body of this function, as Node runs a CommonJS module. */
 const WRAP_HEAD = '(function (exports, require, module, __filename, __dirname) {';
@@ -54,7 +55,7 @@ const script = new Script(${JSON.stringify(WRAP_HEAD)} + readFileSync(file, 'lat
 /** 'accepted', 'rejected' (another V8 or other flags: compiled from source) or 'absent'. */
 export const codeCache = cachedData === undefined ? 'absent' : script.cachedDataRejected ? 'rejected' : 'accepted';
 // The bundle logs it when its instance starts (lib/runtime.ts, CODE_CACHE_STATUS).
-globalThis[Symbol.for('coupon-sender.code-cache')] = codeCache;
+globalThis[Symbol.for(${JSON.stringify(CODE_CACHE_STATUS.description)})] = codeCache;
 const module = { exports: {} };
 script.runInThisContext()(module.exports, require, module, file, file.slice(0, file.lastIndexOf('/')));
 export const handler = module.exports.handler;

@@ -163,9 +163,8 @@ export class ResponseParser {
           this.state = { at: 'chunk-crlf' };
           continue;
         case 'chunk-crlf': {
-          const line = this.line(0, 'chunk data');
-          if (line === undefined) return undefined;
-          if (line !== '') throw bad('chunk data longer than its size');
+          // Nothing may stand between a chunk's data and its CRLF: more bytes mean data longer than its size.
+          if (this.line(0, 'chunk data') === undefined) return undefined;
           this.state = { at: 'chunk-size' };
           continue;
         }

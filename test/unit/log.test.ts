@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger, MAX_LINE_BYTES } from '../../lib/log.js';
+import { createLogger, directLineWriter, MAX_LINE_BYTES } from '../../lib/log.js';
 
 describe('logger', () => {
   it('writes one JSON object per line with bound fields, and redacts secret-looking keys', () => {
@@ -70,5 +70,54 @@ describe('logger', () => {
     createLogger('info', { requestId: 'fc-1' }, (l) => lines.push(l)).info('big', fields);
     expect(Buffer.byteLength(lines[0] ?? '')).toBeLessThanOrEqual(MAX_LINE_BYTES);
     expect(JSON.parse(lines[0] ?? '')).toMatchObject({ msg: 'big', requestId: 'fc-1', truncated: true });
+  });
+});
+
+describe('the stdout writer', () => {
+  const harness = (direct: (text: string, call: number) => number) => {
+    const written: Buffer[] = [];
+    const queued: Buffer[] = [];
+    let calls = 0;
+    const write = directLineWriter(
+      (text) => {
+        const n = direct(text, calls++);
+        written.push(Buffer.from(text).subarray(0, n));
+        return n;
+      },
+      (chunk) => queued.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk)),
+    );
+    const text = (parts: Buffer[]) => parts.map((b) => b.toString('utf8'));
+    return { write, written, queued, text, calls: () => calls };
+  };
+
+  it('writes each whole line directly', () => {
+    const h = harness((text) => Buffer.byteLength(text));
+    h.write('{"a":"é"}');
+    h.write('{"b":2}');
+    expect(h.text(h.written)).toEqual(['{"a":"é"}\n', '{"b":2}\n']);
+    expect(h.queued).toEqual([]);
+  });
+
+  it('after EAGAIN, queues that line and every later one, in order, and writes directly no more', () => {
+    const h = harness((text, call) => {
+      if (call === 1) throw Object.assign(new Error('EAGAIN'), { code: 'EAGAIN' });
+      return Buffer.byteLength(text);
+    });
+    for (const line of ['one', 'two', 'three']) h.write(line);
+    expect(h.text(h.written)).toEqual(['one\n']);
+    expect(h.text(h.queued)).toEqual(['two\n', 'three\n']);
+    expect(h.calls()).toBe(2);
+  });
+
+  it('after a short write, queues exactly the bytes not written, even inside a multi-byte character', () => {
+    const h = harness((_text, call) => (call === 0 ? 4 : 0));
+    h.write('{"优":1}');
+    h.write('next');
+    // 4 bytes end inside 优 (3 bytes from offset 2): the rest must continue it byte for byte.
+    expect(Buffer.concat([h.written[0] ?? Buffer.alloc(0), h.queued[0] ?? Buffer.alloc(0)])).toEqual(
+      Buffer.from('{"优":1}\n'),
+    );
+    expect(h.text(h.queued.slice(1))).toEqual(['next\n']);
+    expect(h.calls()).toBe(1);
   });
 });
