@@ -3,7 +3,7 @@ import { AppError } from '../../../lib/errors.js';
 import { parseJsonExact } from '../../../lib/json.js';
 import { decodeSendRequest, type DecodedItem } from '../../../lib/request/decode.js';
 import type { RequestLimits } from '../../../lib/request/rules.js';
-import { docBatchRequestText, flatRequestText } from '../../fixtures/requests.js';
+import { docBatchRequestText, flatRequestText, refusedFlatPatches } from '../../fixtures/requests.js';
 
 const limits: RequestLimits = { maxCouponAmount: 10000, maxRecipients: 100 };
 const required = { kind: 'required' } as const;
@@ -31,45 +31,7 @@ const only = (items: DecodedItem[]) => {
 };
 
 describe('exact or refused', () => {
-  it.each<[string, Record<string, string>, string]>([
-    ['amount 100.000001', { amount: '100.000001' }, '/userAmountModelList/0/amount'],
-    ['amount 9999.999999', { amount: '9999.999999' }, '/userAmountModelList/0/amount'],
-    ['amount 1e-10', { amount: '1e-10' }, '/userAmountModelList/0/amount'],
-    ['amount 8.8800001', { amount: '8.8800001' }, '/userAmountModelList/0/amount'],
-    ['amount 0.30000000000000004', { amount: '0.30000000000000004' }, '/userAmountModelList/0/amount'],
-    ['amount 0', { amount: '0' }, '/userAmountModelList/0/amount'],
-    ['amount "100" (a string)', { amount: '"100"' }, '/userAmountModelList/0/amount'],
-    ['amount over MAX_COUPON_AMOUNT', { amount: '10000.01' }, '/userAmountModelList/0/amount'],
-    ['uid "0"', { uid: '"0"' }, '/userAmountModelList/0/uid'],
-    ['uid "000"', { uid: '"000"' }, '/userAmountModelList/0/uid'],
-    ['uid with leading zeros', { uid: '"0001918000000883"' }, '/userAmountModelList/0/uid'],
-    ['uid above the Long range', { uid: '"9223372036854775808"' }, '/userAmountModelList/0/uid'],
-    ['uid of 20 digits', { uid: '"12345678901234567890"' }, '/userAmountModelList/0/uid'],
-    ['uid as a number above 2^53-1', { uid: '191800000088300000000' }, '/userAmountModelList/0/uid'],
-    ['uid 0', { uid: '0' }, '/userAmountModelList/0/uid'],
-    ['uid 1.5', { uid: '1.5' }, '/userAmountModelList/0/uid'],
-    ['uid -1', { uid: '-1' }, '/userAmountModelList/0/uid'],
-    ['TemplateId "0"', { TemplateId: '"0"' }, '/TemplateId'],
-    ['SellerId with a leading zero', { SellerId: '"03944837183"' }, '/SellerId'],
-    ['Bid "0"', { Bid: '"0"' }, '/Bid'],
-    ['FromApp with U+0085', { FromApp: '"a\\u0085b"' }, '/FromApp'],
-    ['FromApp with U+2028', { FromApp: '"a\\u2028b"' }, '/FromApp'],
-    ['FromApp with U+2029', { FromApp: '"a\\u2029b"' }, '/FromApp'],
-    ['FromApp with DEL', { FromApp: '"a\\u007fb"' }, '/FromApp'],
-    ['FromApp with a tab', { FromApp: '"a\\tb"' }, '/FromApp'],
-    ['Operator with a lone surrogate', { Operator: '"\\ud800"' }, '/Operator'],
-    ['Operator with a lone low surrogate', { Operator: '"x\\udc00"' }, '/Operator'],
-    ['FromApp of 65 characters', { FromApp: `"${'a'.repeat(65)}"` }, '/FromApp'],
-    ['RequestId of 65 characters', { RequestId: `"${'r'.repeat(65)}"` }, '/RequestId'],
-    ['RequestId with a space', { RequestId: '"r 1"' }, '/RequestId'],
-    ['a typo such as ammount', { userAmountModelList: '[{"ammount": 1, "uid": 1}]' }, '/userAmountModelList/0/ammount'],
-    ['an empty recipient list', { userAmountModelList: '[]' }, '/userAmountModelList'],
-    [
-      'the same uid twice',
-      { userAmountModelList: '[{"amount": 1, "uid": 5}, {"amount": 1, "uid": "5"}]' },
-      '/userAmountModelList/1/uid',
-    ],
-  ])('%s → 400 naming the field, nothing sent', (_name, patch, path) => {
+  it.each(refusedFlatPatches)('%s → 400 naming the field, nothing sent', (_name, patch, path) => {
     const err = refusal(flat(patch));
     expect(err).toMatchObject({ status: 400, code: 'InvalidParameter' });
     expect(err.errors?.map((e) => e.path)).toContain(path);
