@@ -99,9 +99,20 @@ const toStdout = directLineWriter(
   (text) => writeSync(1, text),
   (chunk) => process.stdout.write(chunk),
 );
+/**
+ * Where a test run collects the lines instead of stdout, to show them only for a test that fails. Deployed,
+ * nothing is there and every line goes to stdout.
+ */
+export const LOG_SINK = Symbol.for('coupon-sender.log-sink');
+
+type LogGlobals = { [LOG_OBSERVER]?: LineWriter; [LOG_SINK]?: LineWriter };
+
 const stdoutWriter: LineWriter = (line) => {
-  (globalThis as { [LOG_OBSERVER]?: LineWriter })[LOG_OBSERVER]?.(line);
-  toStdout(line);
+  const globals = globalThis as LogGlobals;
+  globals[LOG_OBSERVER]?.(line);
+  const sink = globals[LOG_SINK];
+  if (sink) sink(line);
+  else toStdout(line);
 };
 
 /** An object's JSON text as members to append to another object's: `,"a":1,"b":2`, or nothing. */
