@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { compileSchemas, generatedPath } from './compile-schemas.js';
+import { copyCaBundle } from './ca-bundle.js';
 import { assertLoadable, loaderSource, writeCodeCaches } from './code-cache.js';
 
 import { FUNCTIONS, type FunctionName } from '../functions/manifest.js';
@@ -33,8 +34,14 @@ const coldStartShims: Plugin = {
   },
 };
 
-/** Builds every function into `outDir` (default dist/); returns each bundle's size in bytes. */
-export async function buildAll(outDir = `${root}/dist`): Promise<Record<string, { bundle: number; cache: number }>> {
+/**
+ * Builds every function into `outDir` (default dist/); returns each bundle's size in bytes. `caFile` (default:
+ * COUPON_REDIS_CA_FILE) is a CA bundle copied into each function's folder for a `rediss://` store.
+ */
+export async function buildAll(
+  outDir = `${root}/dist`,
+  caFile = process.env['COUPON_REDIS_CA_FILE'] || undefined,
+): Promise<Record<string, { bundle: number; cache: number }>> {
   const validators = compileSchemas();
   // Written only when it changed: a build running beside the tests must not rewrite a file they import.
   if (!existsSync(generatedPath) || readFileSync(generatedPath, 'utf8') !== validators)
@@ -67,6 +74,11 @@ export async function buildAll(outDir = `${root}/dist`): Promise<Record<string, 
     writeFileSync(`${outDir}/${name}/index.mjs`, loaderSource(name as FunctionName));
   }
   await writeCodeCaches(outDir);
+  if (caFile)
+    copyCaBundle(
+      caFile,
+      Object.keys(FUNCTIONS).map((name) => `${outDir}/${name}`),
+    );
   const size = (name: string, file: string) => statSync(`${outDir}/${name}/${file}`).size;
   return Object.fromEntries(
     Object.keys(FUNCTIONS).map((name) => [
