@@ -4,12 +4,13 @@
  * gateway's clock moved past the old nonce window), and an unsigned body is refused before it is read.
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signRequest } from '../../lib/acs/sign-request.js';
 import type { FcContext } from '../../lib/fc.js';
 import { createCallerAuth } from '../../local/auth/caller-auth.js';
 import { startEmulator, type Emulator } from '../../local/emulator/server.js';
 import { startGateway, type Gateway } from '../../local/gateway.js';
+import { signEveryHeader } from '../helpers/acs3-independent.js';
 import { CALLER, CALLER_KEYS } from '../helpers/caller.js';
 import { portOf, rawRequest } from '../helpers/raw-http.js';
 import { ledger, rid, startStack, type Stack } from '../helpers/stack.js';
@@ -145,5 +146,38 @@ describe('with the gateway clock moved past the old 15-minute nonce window', () 
     expect(replay.status).toBe(403);
     expect(((await replay.json()) as { Code: string }).Code).toBe('SignatureNonceUsed');
     expect((await ledger({ emulator: emulator.url })).filter((c) => c.requestId === id)).toHaveLength(1);
+  });
+});
+
+describe("the emulator's nonces, with its clock moved", () => {
+  it('refuses a SendCoupon dated 14 minutes ahead when it comes again 16 minutes later, and issues once', async () => {
+    const key = { accessKeyId: 'emu-window', accessKeySecret: 'emu-window-secret' };
+    const emulator = await startEmulator(key);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const form =
+        'SellerId=3944837183&TemplateId=295873&RequestId=emu-ahead&FromApp=w&UserAmountModelList.1.Uid=1918000000883&UserAmountModelList.1.Amount=5';
+      const headers = signEveryHeader(
+        form,
+        {
+          host: new URL(emulator.url).host,
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-acs-action': 'SendCoupon',
+          'x-acs-version': '2019-12-27',
+          'x-acs-date': new Date(Date.now() + 14 * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          'x-acs-signature-nonce': rid('emu-nonce'),
+        },
+        key.accessKeyId,
+        key.accessKeySecret,
+      );
+      expect((await fetch(emulator.url, { method: 'POST', headers, body: form })).status).toBe(200);
+      vi.setSystemTime(Date.now() + 16 * 60_000);
+      const replay = await fetch(emulator.url, { method: 'POST', headers, body: form });
+      expect(((await replay.json()) as { Code: string }).Code).toBe('SignatureNonceUsed');
+      expect(emulator.ledger.list().filter((c) => c.requestId === 'emu-ahead')).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+      await emulator.close();
+    }
   });
 });
