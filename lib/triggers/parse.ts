@@ -14,12 +14,13 @@ export function utf8Text(bytes: Uint8Array, what: string, path = ''): string {
 }
 
 /**
- * The most JSON values (numbers, strings, literals, arrays, objects) a payload may hold. Parsing costs about 25
- * bytes of memory per value however short its text, so 32 MB of `0,0,0,…` (16 million values) would need over
- * half a gigabyte before any rule could refuse it. Two million is 6 times the largest request MAX_RECIPIENTS
- * allows (100,000 recipients of three values), and its parse stays near 100 MB.
+ * The most JSON values (numbers, strings, literals, arrays, objects) a payload may hold. Parsing costs 25 to 100
+ * bytes of memory per value however short its text (the exact parser's placeholders cost the most), so 32 MB of
+ * `0,0,0,…` (16 million values) would need over half a gigabyte before any rule could refuse it. A million is
+ * three times the largest request MAX_RECIPIENTS allows (100,000 recipients of three values), and parses within
+ * about 100 MB whatever the values are.
  */
-export const MAX_JSON_VALUES = 2_000_000;
+export const MAX_JSON_VALUES = 1_000_000;
 
 /** Counts the values of a JSON text without parsing it: every value but the first follows a `,` or opens a container. */
 function valueCountOver(text: string, limit: number): boolean {
