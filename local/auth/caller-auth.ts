@@ -154,7 +154,11 @@ export function createCallerAuth(keys: ReadonlyMap<string, string>, now: () => n
     const nonce = headers[ACS_HEADER.nonce] ?? '';
     if (nonces.has(nonce, t)) return refuse(403, 'SignatureNonceUsed', 'This signature nonce was already used.');
     if (nonces.size >= MAX_NONCES) {
-      return refuse(429, 'TooManyRequests', 'Too many signed requests in the last 15 minutes; retry later.');
+      return refuse(
+        429,
+        'TooManyRequests',
+        'Too many signed requests are still within their date window; retry later.',
+      );
     }
     nonces.remember(nonce, at + ACS_MAX_SKEW_MS);
     return { ok: true, accessKeyId: verdict.accessKeyId, contentSha256: headers[ACS_HEADER.contentSha256] ?? '' };
