@@ -260,11 +260,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     } catch {
       throw new GatewayRefusal(400, 'InvalidRequest', 'the Host header or the request target is not valid');
     }
+    // The caller's signature is checked on the head first: a forged request's body is never read into memory.
+    const auth = options.callerAuth;
+    const { method = 'GET', url: target = '/', headers, rawHeaders } = req;
+    const head = auth?.head({ method, target, url, headers, rawHeaders });
+    if (head?.ok === false) throw new GatewayRefusal(head.status, head.code, head.message);
     const body = await readBody(req, MAX_BODY);
-    if (options.callerAuth) {
-      const verdict = options.callerAuth({ method: req.method ?? 'GET', url, headers: req.headers, body });
-      if (!verdict.ok) throw new GatewayRefusal(verdict.status, verdict.code, verdict.message);
-    }
+    const verdict = auth && head ? auth.body(head, body) : undefined;
+    if (verdict?.ok === false) throw new GatewayRefusal(verdict.status, verdict.code, verdict.message);
     const match = INVOKE_PATHS.map((p) => p.exec(url.pathname)).find((m) => m !== null);
     if (match && req.method === 'POST') {
       let name: string;

@@ -5,6 +5,9 @@ import { expectStage, type PipelineEvent, type PipelineInternal, type ValidatedD
 import { decodeSendRequest } from '../request/decode.js';
 import { invocationOf } from './fc-invocation.js';
 
+const unjudgeable = (err: unknown) =>
+  new AppError(500, 'InternalError', 'This request could not be validated; nothing was sent.', { cause: err });
+
 /**
  * Validates every received send request with the precompiled ajv validators plus the configured limits. A bad
  * delivery or batch element becomes an answer of its own (all its problems listed); the others go on. Event and
@@ -37,9 +40,11 @@ export function sendRequestValidator(): MiddlewareObj<PipelineEvent, unknown, Er
           for (const item of decoded.items) if ('error' in item) refused(label, item.error);
           return { label, ...decoded };
         } catch (err) {
-          if (!(err instanceof AppError)) throw err;
-          refused(label, err);
-          return { label, error: err };
+          // A fault of ours on one delivery's content is that delivery's answer: nothing was sent, and throwing
+          // would have the platform redeliver the whole invocation (siblings included) into its dead-letter queue.
+          const error = err instanceof AppError ? err : unjudgeable(err);
+          refused(label, error);
+          return { label, error };
         }
       });
       request.event = { stage: 'validated', invocation, deliveries };

@@ -1,12 +1,14 @@
-import { AppError, invalidRequest, type FieldError } from '../errors.js';
+import { AppError, invalidRequest } from '../errors.js';
 import type { Operation, OperationRef } from '../operation.js';
 import { TEXT_PATTERN } from '../schema/definitions.js';
-import { validateEnvelope, validateFlat } from '../schema/validators.generated.js';
+import { validateEnvelope, validateFlat, validateRecipient } from '../schema/validators.generated.js';
+import { FieldErrors, invalidRequestOf } from './field-errors.js';
 import { extract, formOf, isObject, type RawOperation } from './forms.js';
 import { pointer } from './pointer.js';
 import { REQUEST_ID, type RequestIdRule } from './request-id.js';
 import { buildOperation, type RequestLimits } from './rules.js';
-import { schemaErrors } from './schema-errors.js';
+import { collectSchemaErrors } from './schema-errors.js';
+import { boundedView, ENVELOPE_KEYS, FLAT_KEYS, PARAM_KEYS, RECIPIENT_KEYS } from './bounded-view.js';
 import { unreadableNumbers } from './unreadable-numbers.js';
 
 export const MAX_BATCH = 100;
@@ -33,6 +35,31 @@ function refOf(raw: RawOperation): OperationRef {
   };
 }
 
+/**
+ * The schema's verdict on one request, with work and memory bounded by what a valid request can hold: objects
+ * are checked with their known properties and at most a listing's worth of unknown ones (the rest only counted),
+ * and the recipients one entry at a time, none of them when the list is longer than MAX_RECIPIENTS.
+ */
+function checkSchema(value: unknown, raw: RawOperation, base: string, limits: RequestLimits, errors: FieldErrors) {
+  const inBatch = base !== '';
+  if (!isObject(value)) {
+    collectSchemaErrors(raw.form === 'flat' ? validateFlat : validateEnvelope, value, base, inBatch, errors);
+    return;
+  }
+  let view = boundedView(value, raw.form === 'flat' ? FLAT_KEYS : ENVELOPE_KEYS, errors);
+  const param = value['param'];
+  if (raw.form === 'envelope' && isObject(param)) view = { ...view, param: boundedView(param, PARAM_KEYS, errors) };
+  collectSchemaErrors(raw.form === 'flat' ? validateFlat : validateEnvelope, view, base, inBatch, errors);
+  const list = raw.fields.recipients.value;
+  if (!Array.isArray(list) || list.length > limits.maxRecipients) return;
+  const at = raw.fields.recipients.path;
+  for (let i = 0; i < list.length; i++) {
+    const entry: unknown = list[i];
+    const data = isObject(entry) ? boundedView(entry, RECIPIENT_KEYS, errors) : entry;
+    collectSchemaErrors(validateRecipient, data, pointer(at, i), inBatch, errors);
+  }
+}
+
 function decodeOne(
   value: unknown,
   base: string,
@@ -43,17 +70,17 @@ function decodeOne(
   const form = index === undefined ? formOf(value) : 'envelope';
   const raw = extract(value, form, base);
   const ref = refOf(raw);
-  const errors: FieldError[] = unreadableNumbers(value, base);
-  errors.push(
-    ...schemaErrors(form === 'flat' ? validateFlat : validateEnvelope, value, base, new Set(errors.map((e) => e.path))),
-  );
-  if (!isObject(value)) return { ref, error: invalidRequest(errors, ref.requestId) };
-  const built = buildOperation(raw, limits, rule, index);
-  errors.push(...built.errors);
+  const errors = new FieldErrors(base);
+  const list = raw.fields.recipients.value;
+  const overLong = Array.isArray(list) && list.length > limits.maxRecipients ? list : undefined;
+  unreadableNumbers(value, base, errors, overLong);
+  checkSchema(value, raw, base, limits, errors);
+  if (!isObject(value)) return { ref, error: invalidRequestOf(errors, ref.requestId) };
+  const built = buildOperation(raw, limits, rule, errors, index);
   // Only an id that is itself valid is ever repeated back (a 10,000-character one is not).
   const candidate = built.operation?.requestId ?? ref.requestId;
   const requestId = candidate !== undefined && REQUEST_ID.test(candidate) ? candidate : undefined;
-  if (errors.length > 0) return { ref, error: invalidRequest(errors, requestId) };
+  if (errors.count > 0) return { ref, error: invalidRequestOf(errors, requestId) };
   if (built.forbidden !== undefined) {
     return {
       ref,
@@ -65,7 +92,7 @@ function decodeOne(
       ),
     };
   }
-  return built.operation ? { operation: built.operation } : { ref, error: invalidRequest(errors, requestId) };
+  return built.operation ? { operation: built.operation } : { ref, error: invalidRequestOf(errors, requestId) };
 }
 
 function refuseRepeats(items: DecodedItem[]): void {

@@ -2,7 +2,7 @@
  * JSON Schemas of the three request forms (CONTRACT §3), compiled to standalone validators at build time
  * (`npm run schemas`), so no schema is compiled at cold start. Shared parts are separate schemas referenced
  * with $ref, so their validation code exists once. Rules that need configuration (amount cap, recipient
- * count, decimals, duplicate uids) are checked in `lib/request.ts`; what callers read is in `messages.ts`.
+ * count, decimals, duplicate uids) are checked in `lib/request/`; what callers read is in `messages.ts`.
  */
 const MAX_SAFE = 9007199254740991;
 
@@ -18,16 +18,18 @@ const requestId = { $id: 'requestId', type: 'string', pattern: '^[A-Za-z0-9._:-]
 export const TEXT_PATTERN = '^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029\\ud800-\\udfff]{1,64}$';
 const text = { $id: 'text', type: 'string', pattern: TEXT_PATTERN };
 
-const recipients = {
-  $id: 'recipients',
-  type: 'array',
-  minItems: 1,
-  items: {
-    type: 'object',
-    required: ['uid', 'amount'],
-    additionalProperties: false,
-    properties: { uid: { $ref: 'id' }, amount: { $ref: 'amount' } },
-  },
+/**
+ * The list itself; its entries are checked one by one against `recipient` (lib/request/decode.ts), so a hostile
+ * list is judged with bounded memory and refused for its length before any entry is looked at.
+ */
+const recipients = { $id: 'recipients', type: 'array', minItems: 1 };
+
+export const recipientSchema = {
+  $id: 'recipient',
+  type: 'object',
+  required: ['uid', 'amount'],
+  additionalProperties: false,
+  properties: { uid: { $ref: 'id' }, amount: { $ref: 'amount' } },
 };
 
 export const flatRequestSchema = {
@@ -69,4 +71,13 @@ export const envelopeRequestSchema = {
   },
 };
 
-export const schemas = [id, amount, requestId, text, recipients, flatRequestSchema, envelopeRequestSchema];
+export const schemas = [
+  id,
+  amount,
+  requestId,
+  text,
+  recipients,
+  recipientSchema,
+  flatRequestSchema,
+  envelopeRequestSchema,
+];

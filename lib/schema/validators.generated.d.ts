@@ -14,3 +14,4 @@ export interface StandaloneValidator {
 
 export declare const validateFlat: StandaloneValidator;
 export declare const validateEnvelope: StandaloneValidator;
+export declare const validateRecipient: StandaloneValidator;

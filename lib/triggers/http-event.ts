@@ -1,6 +1,6 @@
 import { AppError } from '../errors.js';
 import { quote } from '../redact.js';
-import { utf8Text } from './parse.js';
+import { refuseOverfullJson, utf8Text } from './parse.js';
 
 export interface FcHttpResponse {
   statusCode: number;
@@ -63,7 +63,9 @@ function pathOf(event: Record<string, unknown>, http: Record<string, unknown>): 
 export function parseHttpEvent(event: Buffer): HttpRequestView {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(utf8Text(event, 'The invocation payload'));
+    const text = utf8Text(event, 'The invocation payload');
+    refuseOverfullJson(text, 'The invocation payload');
+    parsed = JSON.parse(text);
   } catch (err) {
     if (err instanceof AppError) throw err;
     throw invalidEvent('it is not JSON', '');

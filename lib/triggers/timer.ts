@@ -1,7 +1,7 @@
 import { AppError, type FieldError } from '../errors.js';
 import { quote } from '../redact.js';
 import type { Delivery } from './delivery.js';
-import { exactJson, utf8Text } from './parse.js';
+import { exactJson, refuseOverfullJson, utf8Text } from './parse.js';
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|[+-](\d{2}):(\d{2}))$/;
 
@@ -38,7 +38,9 @@ const refused = (errors: FieldError[], label: Record<string, string> = {}): Deli
 export function decodeTimer(event: Buffer): Delivery {
   let envelope: unknown;
   try {
-    envelope = JSON.parse(utf8Text(event, 'The timer event'));
+    const text = utf8Text(event, 'The timer event');
+    refuseOverfullJson(text, 'The timer event');
+    envelope = JSON.parse(text);
   } catch (err) {
     if (err instanceof AppError) return { refused: err, label: {} };
     return refused([{ path: '', message: 'is not JSON' }]);

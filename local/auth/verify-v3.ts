@@ -29,6 +29,15 @@ export type V3VerifyResult =
     };
 
 export type V3VerifyRequest = Omit<V3Request, 'hashedPayload' | 'signedHeaders'> & { body: Uint8Array };
+export type V3HeadRequest = Omit<V3Request, 'hashedPayload' | 'signedHeaders'>;
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+const lowerCased = (headers: Readonly<Record<string, string>>) => {
+  const lower: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) lower[name.toLowerCase()] = value;
+  return lower;
+};
 
 /**
  * Verifies an ACS3 request the way Alibaba's gateways do: the signature covers exactly the headers the caller
@@ -41,23 +50,38 @@ export function verifyV3(
   lookupSecret: (accessKeyId: string) => string | undefined,
   required: readonly string[],
 ): V3VerifyResult {
-  const lowerHeaders: Record<string, string> = {};
-  for (const [name, value] of Object.entries(request.headers)) lowerHeaders[name.toLowerCase()] = value;
-  const parsed = parseV3Authorization(lowerHeaders['authorization'] ?? '');
-  if (!parsed) {
-    return { ok: false, code: 'IncompleteSignature', message: 'The Authorization header is missing or malformed.' };
-  }
-  for (const name of [...required, ...parsed.signedHeaders]) {
-    if (!parsed.signedHeaders.includes(name) || lowerHeaders[name] === undefined) {
-      return { ok: false, code: 'IncompleteSignature', message: `The header ${name} must be present and signed.` };
-    }
-  }
-  const bodyHash = sha256Hex(request.body);
-  if (lowerHeaders[ACS_HEADER.contentSha256] !== bodyHash) {
+  const { body, ...head } = request;
+  const claimed = lowerCased(request.headers)[ACS_HEADER.contentSha256];
+  const parsed = signedHeadersPresent(lowerCased(request.headers), required);
+  if ('code' in parsed) return parsed;
+  if (claimed !== sha256Hex(body)) return bodyMismatch();
+  return verifyV3Head(head, lookupSecret, required);
+}
+
+const bodyMismatch = (): V3VerifyResult => ({
+  ok: false,
+  code: 'SignatureDoesNotMatch',
+  message: `${ACS_HEADER.contentSha256} does not match the request body.`,
+});
+
+/**
+ * Everything but the body: the signature is checked over the body hash the caller signed (`x-acs-content-sha256`),
+ * so a receiver can refuse a forged request before reading its body, and then compare the body's own hash.
+ */
+export function verifyV3Head(
+  request: V3HeadRequest,
+  lookupSecret: (accessKeyId: string) => string | undefined,
+  required: readonly string[],
+): V3VerifyResult {
+  const lowerHeaders = lowerCased(request.headers);
+  const parsed = signedHeadersPresent(lowerHeaders, required);
+  if ('code' in parsed) return parsed;
+  const hashedPayload = lowerHeaders[ACS_HEADER.contentSha256] ?? '';
+  if (!SHA256_HEX.test(hashedPayload)) {
     return {
       ok: false,
-      code: 'SignatureDoesNotMatch',
-      message: `${ACS_HEADER.contentSha256} does not match the request body.`,
+      code: 'IncompleteSignature',
+      message: `${ACS_HEADER.contentSha256} must be the lowercase hex SHA-256 of the body.`,
     };
   }
   const secret = lookupSecret(parsed.accessKeyId);
@@ -65,7 +89,7 @@ export function verifyV3(
     return { ok: false, code: 'InvalidAccessKeyId.NotFound', message: 'Specified access key is not found.' };
   }
   const expected = signV3(
-    { ...request, headers: lowerHeaders, hashedPayload: bodyHash, signedHeaders: parsed.signedHeaders },
+    { ...request, headers: lowerHeaders, hashedPayload, signedHeaders: parsed.signedHeaders },
     parsed.accessKeyId,
     secret,
   );
@@ -79,4 +103,20 @@ export function verifyV3(
     };
   }
   return { ok: true, accessKeyId: parsed.accessKeyId, signedHeaders: parsed.signedHeaders };
+}
+
+function signedHeadersPresent(
+  lowerHeaders: Readonly<Record<string, string>>,
+  required: readonly string[],
+): ParsedV3Authorization | Extract<V3VerifyResult, { ok: false }> {
+  const parsed = parseV3Authorization(lowerHeaders['authorization'] ?? '');
+  if (!parsed) {
+    return { ok: false, code: 'IncompleteSignature', message: 'The Authorization header is missing or malformed.' };
+  }
+  for (const name of [...required, ...parsed.signedHeaders]) {
+    if (!parsed.signedHeaders.includes(name) || lowerHeaders[name] === undefined) {
+      return { ok: false, code: 'IncompleteSignature', message: `The header ${name} must be present and signed.` };
+    }
+  }
+  return parsed;
 }

@@ -8,6 +8,7 @@ import {
   RESELLERTRADE_API_VERSION,
 } from '../../lib/acs/constants.js';
 import { rawNumber, stringifyExact } from '../../lib/json.js';
+import { NonceWindow } from '../auth/nonce-window.js';
 import { verifyV1, type V1VerifyResult } from '../auth/v1.js';
 import { verifyV3, type V3VerifyResult } from '../auth/verify-v3.js';
 import { BodyTimeout, BodyTooLarge, hardenServer, readBody, sendJson } from '../http-io.js';
@@ -83,7 +84,7 @@ function params(search: URLSearchParams): Record<string, string> {
 export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
   const ledger = new Ledger(options.firstYouhuiId ?? 18338n);
   const faults = new FaultQueue();
-  const nonces = new Map<string, number>();
+  const nonces = new NonceWindow();
   const bucket = options.qps ? new TokenBucket(options.qps) : undefined;
   const stats: EmulatorStats = { calls: 0, sendCoupon: 0, accepted: 0, throttled: 0, rejected: 0, faults: 0 };
   const timers = new Set<NodeJS.Timeout>();
@@ -179,15 +180,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
         'InvalidTimeStamp.Expired',
         'The timestamp is more than 15 minutes away from the server time.',
       );
-    const now = Date.now();
-    // Nonces are kept in arrival order: the expired ones are all at the front.
-    for (const [n, seen] of nonces) {
-      if (now - seen <= ACS_MAX_SKEW_MS) break;
-      nonces.delete(n);
-    }
     if (!nonce) throw new ApiError(400, 'MissingSignatureNonce', 'SignatureNonce is required.');
-    if (nonces.has(nonce)) throw new ApiError(400, 'SignatureNonceUsed', 'The request signature nonce has been used.');
-    nonces.set(nonce, now);
+    // Kept until the request's own date leaves the window: one dated ahead must not replay once its nonce is gone.
+    if (nonces.has(nonce, Date.now()))
+      throw new ApiError(400, 'SignatureNonceUsed', 'The request signature nonce has been used.');
+    nonces.remember(nonce, at + ACS_MAX_SKEW_MS);
     if (version !== RESELLERTRADE_API_VERSION)
       throw new ApiError(
         400,
