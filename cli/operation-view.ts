@@ -54,3 +54,15 @@ export function viewOf(record: IdempotencyRecord, now: number): OperationView {
     results: recipientResults(op, record.chunkSize, record.chunks),
   };
 }
+
+/** Where recipient `index` sits: its chunk number, its chunk record, and what reconcile recorded for it. */
+export function placeOf(record: IdempotencyRecord, index: number) {
+  const n = Math.floor(index / record.chunkSize) + 1;
+  const chunk = record.chunks[n];
+  return {
+    n,
+    at: index - (n - 1) * record.chunkSize,
+    chunk,
+    settled: chunk?.reconciled?.[index - (n - 1) * record.chunkSize] ?? undefined,
+  };
+}
