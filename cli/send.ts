@@ -107,6 +107,11 @@ export async function send(o: SendOptions, env: Env, output: Output): Promise<nu
     if (rows.length > 0) output.out(table(['RequestId', 'uid', 'amount', 'status', 'youhuiId', 'Code'], rows));
     else if (operations.length === 0) output.out(answer.text);
   }
+  const authCode = /Signature|AccessKey|Authorization|Nonce|Forbidden/i.test(operations[0]?.code ?? '');
+  if (answer.status === 401 || (answer.status === 403 && authCode))
+    output.note(
+      'the target refused the caller: set LOCAL_CALLER_KEYS as the local stack has it, or ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET for a deployment, then run the same coupon send again',
+    );
   hints(operations, output);
   if (operations.some((op) => op.code === 'RequestInProgress')) return EXIT.unknown;
   return exitForStatuses(
