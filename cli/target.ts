@@ -76,10 +76,13 @@ export async function request(
   return fetch(url, { method, headers: signed, ...(method === 'GET' ? {} : { body }) });
 }
 
-/** Nothing reached the target when the connection itself was refused or its name did not resolve. */
+/** Nothing reached the target when the connection was refused, the name did not resolve, or fetch refused the port. */
 const neverSent = (err: unknown): boolean => {
-  const cause = err instanceof Error ? (err.cause as { code?: unknown } | undefined) : undefined;
-  return ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'].includes(String(cause?.code));
+  const cause = err instanceof Error ? (err.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
+  return (
+    ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'].includes(String(cause?.code)) ||
+    cause?.message === 'bad port'
+  );
 };
 
 /** A send request: a refused connection sent nothing; a connection lost after the request may have sent it. */

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyOf } from '../../lib/idempotency/keys.js';
 import { createRedisClient, type RedisClient } from '../../lib/redis/client.js';
 import { coupon, type CliRun } from '../helpers/cli.js';
-import { startRedis, type RedisServer } from '../helpers/redis.js';
-import { fault, rid, startStack, type Stack } from '../helpers/stack.js';
+import { freePort, startRedis, type RedisServer } from '../helpers/redis.js';
+import { fault, ledger, rid, startStack, type Stack } from '../helpers/stack.js';
 
 /*
  * Records written raw into a real Redis, as a bad migration, another tool or a hand edit could leave them. The
@@ -209,5 +209,45 @@ describe('coupon with malformed records in the store', () => {
     clean(json);
     // Escaped the JSON way: the document still parses, to the stored text.
     expect((JSON.parse(json.stdout) as { recipients: Array<{ Code: string }> }).recipients[0]?.Code).toBe(`Bad${evil}`);
+  });
+});
+
+describe('a resend interrupted between marking and sending', () => {
+  it('is finished by the next --resend, under the same RequestId, after asking GetCouponPage again; one coupon', async () => {
+    const id = rid('resume');
+    await fault(stack, { mode: 'timeout-before', count: 1, delayMs: 3000 });
+    const args = ['--request-id', id, '--template', '295873', '--seller', SELLER, '--from-app', APP, '--uid', '7005:3'];
+    expect((await coupon(stack, ['send', ...args])).code).toBe(3);
+    await new Promise((r) => setTimeout(r, 900));
+    const env = { UPSTREAM_TIMEOUT_MS: '800', RECONCILE_SETTLE_SECONDS: '0' };
+    // The record is marked "sent again as …:resend", then the send finds nothing listening.
+    const cut = await coupon(
+      { gateway: 'http://127.0.0.1:1', emulator: stack.emulator },
+      ['reconcile', '--request-id', id, '--resend', '--store', redis.url],
+      env,
+    );
+    expect(cut.code, cut.stdout + cut.stderr).toBe(1);
+    expect(cut.stdout).toMatch(
+      new RegExp(`sent again as ${id}:resend: not issued .*does not answer: nothing was sent.*--resend to try again`),
+    );
+    const marked = await cli(['status', '--request-id', id, '--json']);
+    expect(JSON.parse(marked.stdout)).toMatchObject({
+      recipients: [{ Code: 'NeverIssued', resent: { RequestId: `${id}:resend`, status: 'NOT FOUND' } }],
+    });
+    expect(await ledger(stack).then((l) => l.filter((c) => c.requestId.startsWith(id)))).toHaveLength(0);
+
+    const done = await cli(['reconcile', '--request-id', id, '--resend', '--json'], env);
+    expect(done.code).toBe(0);
+    expect(JSON.parse(done.stdout)).toMatchObject({ reconciled: [{ status: 'SENT', resentAs: `${id}:resend` }] });
+    const again = await cli(['reconcile', '--request-id', id, '--resend'], env);
+    expect(again.stdout).toMatch(/nothing to reconcile/);
+    expect((await ledger(stack)).filter((c) => c.requestId.startsWith(id)).map((c) => c.requestId)).toEqual([
+      `${id}:resend`,
+    ]);
+    const status = await cli(['status', '--request-id', id, '--json']);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      recipients: [{ resent: { RequestId: `${id}:resend`, status: 'SENT' } }],
+    });
   });
 });
