@@ -140,6 +140,7 @@ export async function findOperation(
     return { key, record: checked.record };
   }
   const matches: FoundRecord[] = [];
+  let skipped = 0;
   for await (const { key, checked } of records.list()) {
     const id = checked.ok ? checked.record.op : checked.identity;
     const same =
@@ -149,9 +150,16 @@ export async function findOperation(
     if (!checked.ok) {
       if (same) throw refused(requestId, key, checked.problems);
       note(malformedNote(key, checked.problems));
+      skipped += 1;
     } else if (same) matches.push({ key, record: checked.record });
   }
-  if (matches.length === 0) throw new NotFoundError(`no operation with RequestId ${inline(requestId)} in the store`);
+  if (matches.length === 0) {
+    const unread =
+      skipped === 0
+        ? ''
+        : ` (${skipped} malformed record(s) skipped, named above: if it is one of them, give --seller and --from-app to read it by its key)`;
+    throw new NotFoundError(`no operation with RequestId ${inline(requestId)} in the store${unread}`);
+  }
   if (matches.length > 1)
     throw new UsageError(
       `${matches.length} operations have RequestId ${inline(requestId)}: give --seller and --from-app`,
