@@ -1,4 +1,4 @@
-import type { IdempotencyRecord } from '../lib/idempotency/types.js';
+import type { ChunkState, IdempotencyRecord, RecordStatus } from '../lib/idempotency/types.js';
 
 /*
  * A record read from the store is checked before any command relies on it: a store shared with other tools, a
@@ -22,7 +22,14 @@ function identityOf(op: unknown): Identity | undefined {
   return { requestId: op['requestId'], ...(sellerId ? { sellerId } : {}), ...(fromApp ? { fromApp } : {}) };
 }
 
-const STATES = new Set(['SENDING', 'SENT', 'FAILED', 'UNKNOWN', 'PENDING']);
+// Written as records so that a state added to the store's types fails the type check here until it is known.
+const CHUNK_STATES = { SENDING: true, SENT: true, FAILED: true, UNKNOWN: true, PENDING: true } satisfies Record<
+  ChunkState,
+  true
+>;
+const RECORD_STATUSES = { IN_PROGRESS: true, COMPLETED: true } satisfies Record<RecordStatus, true>;
+const STATES = new Set(Object.keys(CHUNK_STATES));
+const STATUSES = new Set(Object.keys(RECORD_STATUSES));
 const DIGITS = /^[0-9]{1,40}$/;
 const AMOUNT = /^[0-9]+(\.[0-9]+)?$/;
 const MAX_PROBLEMS = 5;
@@ -109,8 +116,8 @@ function checkOp(v: unknown, problems: string[]): number {
 export function checkRecord(value: unknown): Checked {
   if (!isObject(value)) return { ok: false, problems: [`the record must be an object (got ${show(value)})`] };
   const problems: string[] = [];
-  if (value['status'] !== 'IN_PROGRESS' && value['status'] !== 'COMPLETED')
-    problems.push(`status must be IN_PROGRESS or COMPLETED (got ${show(value['status'])})`);
+  if (typeof value['status'] !== 'string' || !STATUSES.has(value['status']))
+    problems.push(`status must be one of ${[...STATUSES].join(', ')} (got ${show(value['status'])})`);
   if (!isTime(value['leaseUntil'])) problems.push(`leaseUntil must be a time in ms (got ${show(value['leaseUntil'])})`);
   const size = value['chunkSize'];
   const sizeOk = typeof size === 'number' && Number.isInteger(size) && size >= 1;

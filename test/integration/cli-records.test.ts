@@ -69,7 +69,7 @@ const MALFORMED: Array<[string, Record<string, string>, RegExp]> = [
     /op\.recipients must be a non-empty list of \[uid, amount\] \(got "x"\)/,
   ],
   ['chunkSize 0', { chunkSize: '0' }, /chunkSize must be a whole number >= 1 \(got 0\)/],
-  ['a status nobody writes', { status: 'DONE' }, /status must be IN_PROGRESS or COMPLETED/],
+  ['a status nobody writes', { status: 'DONE' }, /status must be one of IN_PROGRESS, COMPLETED \(got "DONE"\)/],
   ['a chunk state nobody writes', { 'c:1': chunk({ state: 'MAYBE' }) }, /c:1\.state must be one of/],
   ['a chunk the operation does not have', { 'c:9': chunk() }, /chunk "9" is not a chunk of this operation/],
 ];
