@@ -75,7 +75,9 @@ function fromLocalStack(env: Env): Records {
     } catch {
       // answered below, with the status
     }
-    throw new CallError(`the local stack could not give ${what} (HTTP ${res.status})`);
+    throw new CallError(
+      `the local stack could not give ${what} (HTTP ${res.status}); when its store is Redis, coupon … --store redis://… reads it directly`,
+    );
   };
   return {
     async get(key) {
