@@ -174,7 +174,15 @@ export async function reconcile(o: ReconcileOptions, env: Env, output: Output): 
           ? JSON.stringify({ RequestId: requestId, reconciled: [] })
           : `${id}: no recipient is UNKNOWN${o.resend ? ' or owed a resend' : ''}; nothing to reconcile`,
       );
-      return EXIT.ok;
+      const owed = view.op.recipients.filter((_, i) => {
+        const { settled } = placeOf(record, i);
+        return settled && !settled.issued && !settled.resentAs;
+      }).length;
+      if (owed === 0) return EXIT.ok;
+      output.note(
+        `${id}: ${owed} recipient(s) were found never issued; run coupon reconcile --request-id ${id} --resend to send them`,
+      );
+      return EXIT.failed;
     }
 
     // 1. Ask GetCouponPage now, for each recipient whose chunk can no longer be acted on.

@@ -198,6 +198,9 @@ describe('coupon reconcile', () => {
       ],
     });
     expect((await ledger(stack)).filter((c) => c.requestId.startsWith(id))).toHaveLength(0);
+    const owed = await coupon(stack, ['reconcile', '--request-id', id], settled);
+    expect(owed.code).toBe(1);
+    expect(owed.stderr).toContain(`run coupon reconcile --request-id ${id} --resend to send them`);
     const resent = await coupon(stack, ['reconcile', '--request-id', id, '--resend'], settled);
     expect(resent.code).toBe(0);
     // One line per recipient saying what happened: no "FAILED / never issued" followed by a bare success.
