@@ -55,14 +55,10 @@ export function viewOf(record: IdempotencyRecord, now: number): OperationView {
   };
 }
 
-/** Where recipient `index` sits: its chunk number, its chunk record, and what reconcile recorded for it. */
+/** Where recipient `index` sits: its chunk number and place in it, the chunk's record, what reconcile found. */
 export function placeOf(record: IdempotencyRecord, index: number) {
   const n = Math.floor(index / record.chunkSize) + 1;
+  const slot = index - (n - 1) * record.chunkSize;
   const chunk = record.chunks[n];
-  return {
-    n,
-    at: index - (n - 1) * record.chunkSize,
-    chunk,
-    settled: chunk?.reconciled?.[index - (n - 1) * record.chunkSize] ?? undefined,
-  };
+  return { n, slot, chunk, settled: chunk?.reconciled?.[slot] ?? undefined };
 }

@@ -1,6 +1,6 @@
 import { DEFAULT_ENDPOINT, type Env } from '../lib/config.js';
 import { keyOf } from '../lib/idempotency/keys.js';
-import type { Reconciled } from '../lib/idempotency/types.js';
+import type { IdempotencyRecord, Reconciled } from '../lib/idempotency/types.js';
 import { deriveRequestId } from '../lib/request/request-id.js';
 import { createResellerTradeClient, type Credentials } from '../lib/resellertrade/client.js';
 import { getCouponPage } from '../lib/resellertrade/coupon-page.js';
@@ -108,7 +108,7 @@ interface Case {
 async function casesOf(
   records: Records,
   view: OperationView,
-  record: Parameters<typeof placeOf>[0],
+  record: IdempotencyRecord,
   resend: boolean,
   sellerFromApp: { seller: string; fromApp: string },
 ): Promise<Case[]> {
@@ -255,7 +255,7 @@ async function couponsOf(
 /** The resend RequestIds: a case already pointed at one keeps it; new never-issued ones get the next free one. */
 function resendGroups(
   cases: Case[],
-  record: Parameters<typeof placeOf>[0],
+  record: IdempotencyRecord,
   requestId: string,
   resend: boolean,
 ): Map<string, Case[]> {
@@ -280,15 +280,15 @@ function resendGroups(
 }
 
 /** Writes the findings onto the record's chunks (`reconciled`); false when a delivery holds the record now. */
-async function amend(records: Records, key: string, record: Parameters<typeof placeOf>[0], cases: readonly Case[]) {
+async function amend(records: Records, key: string, record: IdempotencyRecord, cases: readonly Case[]) {
   const byChunk = new Map<number, Array<Reconciled | null>>();
   for (const c of cases) {
     const f = c.finding;
     if (!f || f.outcome === 'ambiguous' || f.outcome === 'unsettled') continue;
-    const { n, at, chunk } = placeOf(record, c.index);
+    const { n, slot, chunk } = placeOf(record, c.index);
     if (!chunk) continue;
     const list = byChunk.get(n) ?? [...(chunk.reconciled ?? [])];
-    list[at] =
+    list[slot] =
       f.outcome === 'attributed'
         ? { issued: true, youhuiId: { text: f.youhuiId, kind: 'number' } }
         : { issued: false, ...(c.resentAs ? { resentAs: c.resentAs } : {}) };
