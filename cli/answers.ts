@@ -51,13 +51,3 @@ export function readAnswer(body: string): OperationLine[] {
   const all = Array.isArray(parsed) ? parsed : [parsed];
   return all.filter(isJson).map(operationLine);
 }
-
-/** 0 when every recipient is SENT (or DRY_RUN); 1 when nothing was; 3 for a mix or an unknown outcome. */
-export function exitFor(operations: readonly OperationLine[]): 0 | 1 | 3 {
-  const statuses = operations.flatMap((o) =>
-    o.recipients.length > 0 ? o.recipients.map((r) => r.status) : ['FAILED'],
-  );
-  if (statuses.every((s) => s === 'SENT' || s === 'DRY_RUN')) return 0;
-  if (statuses.every((s) => s === 'FAILED')) return 1;
-  return 3;
-}

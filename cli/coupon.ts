@@ -1,14 +1,12 @@
 /**
- * `coupon`: send coupons, look up an operation, settle UNKNOWN recipients (CONTRACT §9). Runs against the
- * local stack by default; `--url`, `--function` and `--store` point it at a deployment.
+ * `coupon`: send coupons, look up an operation, settle UNKNOWN recipients. Runs against the local stack by
+ * default; `--url`, `--function` and `--store` point it at a deployment. This module stays small: each command's
+ * code is loaded only when that command runs, so `coupon --help` answers at once.
  */
 import { parseArgs } from 'node:util';
 import type { Env } from '../lib/config.js';
-import { EXIT, type Output } from './print.js';
-import { reconcile } from './reconcile.js';
-import { send } from './send.js';
-import { status } from './status.js';
-import { UsageError } from './target.js';
+import { CallError, EXIT, NotFoundError, OutcomeUnknownError, UsageError } from './exit.js';
+import type { Io, Output } from './print.js';
 
 const COMMON = {
   json: { type: 'boolean' },
@@ -29,6 +27,13 @@ const TARGET = {
   async: { type: 'boolean' },
 } as const;
 
+const EXIT_HELP = `Exit status (every command):
+  0  every recipient SENT, a dry run that passed, or nothing to do
+  1  some recipient FAILED (nothing issued for it), or the target or store could not be reached
+  2  usage or configuration error, or a record that cannot be read: nothing was done
+  3  some recipient UNKNOWN (it may hold a coupon): run coupon reconcile --request-id ID
+  4  the RequestId is not in the store`;
+
 const TARGET_HELP = `Where it goes (default: the local stack at http://127.0.0.1:$PORT, port 9000, signed with the first
 LOCAL_CALLER_KEYS key when that is set):
   --url URL                 a deployed HTTP trigger, signed with ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET
@@ -36,16 +41,21 @@ LOCAL_CALLER_KEYS key when that is set):
                             or ALIBABA_CLOUD_ACCOUNT_ID; --fc-endpoint URL overrides the endpoint)
   --async                   with --function: an asynchronous invocation (FC retries it, then its destination)`;
 
+const STORE_HELP = `The store: the local stack's (asked over HTTP: its store is in-process), or Redis when --store or
+IDEMPOTENCY_STORE is a redis:// URL. Without --seller and --from-app (or SELLER_ID and FROM_APP) the one
+operation with that RequestId is looked for; a malformed record met on the way is named on stderr and skipped.`;
+
 const HELP = {
   main: `Usage: coupon <command> [options]
 
 Commands:
-  send        issue coupons (flags or --file with a flat, envelope or batch request)
+  send        issue coupons (flags or --file with a flat, envelope or batch request); --dry-run checks only
   status      show an operation's record: state, chunks, each recipient's status and coupon id
   reconcile   settle UNKNOWN recipients with GetCouponPage; --resend sends the never-issued again
 
-Run coupon <command> --help for its options. Exit status: 0 success, 1 failure (nothing done, or a guess
-refused), 2 usage or configuration error, 3 partial (some recipients not SENT, or outcomes UNKNOWN).`,
+Run coupon <command> --help for its options. Reference: docs/cli.md.
+
+${EXIT_HELP}`,
   send: `Usage: coupon send --request-id ID --template ID --uid UID:AMOUNT [--uid UID:AMOUNT …] [options]
        coupon send --file request.json [options]
 
@@ -56,30 +66,52 @@ The request:
   --seller ID               the seller (default SELLER_ID)
   --from-app APP            the calling app (default FROM_APP)
   --bid ID, --operator TEXT optional SendCoupon fields
-  --file PATH               a whole request in any form of CONTRACT §3 instead of the flags
+  --file PATH               a whole request (flat, envelope or batch; - reads stdin) instead of the flags
+  --dry-run                 check the request as the function does and show the SendCoupon calls it would
+                            make; nothing is sent. DRY_RUN=true in the environment does the same.
 
 ${TARGET_HELP}
 
-Output: a table (uids masked unless --show-uids), or the function's JSON answer with --json.`,
+Output: a table (uids masked unless --show-uids), or the function's JSON answer with --json. An answer the
+function gave from its record (a repeated RequestId) is marked "replayed": nothing was sent again.
+
+${EXIT_HELP}`,
   status: `Usage: coupon status --request-id ID [--seller ID --from-app APP] [--store URL] [--json] [--show-uids]
 
-Reads the operation's record from the store: the local stack's (asked over HTTP: its store is in-process), or
-Redis when --store or IDEMPOTENCY_STORE is a redis:// URL. Without --seller and --from-app (or SELLER_ID and
-FROM_APP) the one operation with that RequestId is looked for.
---json prints {"RequestId", "state", "chunks", "recipients": [{"uid", "status", "youhuiId"?}]}.`,
+Shows the operation's record. A recipient that reconcile sent again shows the RequestId it went under and
+its status there.
+--json prints {"RequestId", "state", "chunks", "recipients": [{"uid", "status", "youhuiId"?, "resent"?}]}.
+
+${STORE_HELP}
+
+${EXIT_HELP}`,
   reconcile: `Usage: coupon reconcile --request-id ID [--seller ID --from-app APP] [--store URL] [--resend] [options]
 
 For each UNKNOWN recipient, asks GetCouponPage which coupons the uid holds under the operation's template.
 Coupons that other operations in the store account for are not counted again; one left per operation that
 could own it is attributed to this one (UNKNOWN → SENT with its youhuiId); none left means never issued
 (→ FAILED, retryable); anything else is refused as a guess. This rests on every coupon of the template being
-issued through this function. Only with --resend are the never-issued sent again, as RequestId
-"<ID>:resend" through the normal path (so a second --resend issues nothing twice).
+issued through this function.
+
+Never issued is concluded only once the chunk's last attempt is older than UPSTREAM_TIMEOUT_MS plus a settle
+window: a SendCoupon the function stopped waiting for may still be acted on by the upstream, and a coupon
+that appears after a resend would be a second one. Before that, the recipient stays UNKNOWN and the time to
+run again is shown.
+  --settle-seconds N        the settle window (default RECONCILE_SETTLE_SECONDS, else 300)
+  --resend                  send the never-issued again. GetCouponPage is asked again right before (an
+                            earlier finding is never trusted), and they go as one normal, idempotent operation
+                            with RequestId "<ID>:resend", which the original record points to (coupon status
+                            shows it); running --resend again never issues twice.
 
 GetCouponPage goes to RESELLERTRADE_ENDPOINT with ALIBABA_CLOUD_* keys, else to the local stack's emulator
-(EMULATOR_PORT, EMULATOR_ACCESS_KEY_*); --endpoint URL overrides it.
+(EMULATOR_PORT, EMULATOR_ACCESS_KEY_*); --endpoint URL overrides it. UPSTREAM_TIMEOUT_MS should be the
+function's own (default 10000).
 
-${TARGET_HELP}`,
+${STORE_HELP}
+
+${TARGET_HELP}
+
+${EXIT_HELP}`,
 };
 
 type Command = keyof Omit<typeof HELP, 'main'>;
@@ -93,6 +125,7 @@ const SEND = {
   bid: { type: 'string' },
   operator: { type: 'string' },
   file: { type: 'string' },
+  'dry-run': { type: 'boolean' },
 } as const;
 const STATUS = { ...COMMON, ...OPERATION, store: { type: 'string' } } as const;
 const RECONCILE = {
@@ -102,6 +135,7 @@ const RECONCILE = {
   store: { type: 'string' },
   resend: { type: 'boolean' },
   endpoint: { type: 'string' },
+  'settle-seconds': { type: 'string' },
 } as const;
 
 function parse(command: Command, args: string[]): Record<string, unknown> {
@@ -109,15 +143,24 @@ function parse(command: Command, args: string[]): Record<string, unknown> {
   return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
 }
 
-/** Runs the command line; gives the exit status. Output and progress go where `io` says. */
-export async function main(argv: readonly string[], env: Env, io: Pick<Output, 'out' | 'progress'>): Promise<number> {
+async function run(command: Command, values: Record<string, unknown>, env: Env, output: Output): Promise<number> {
+  if (command === 'send') return (await import('./send.js')).send(values, env, output);
+  if (command === 'status') return (await import('./status.js')).status(values, env, output);
+  return (await import('./reconcile.js')).reconcile(values, env, output);
+}
+
+const isParseError = (err: unknown): err is Error =>
+  err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS');
+
+/** Runs the command line; gives the exit status. Never throws: every failure is a message and a status. */
+export async function main(argv: readonly string[], env: Env, io: Io): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     io.out(HELP.main);
     return command === undefined ? EXIT.usage : EXIT.ok;
   }
   if (command !== 'send' && command !== 'status' && command !== 'reconcile') {
-    io.progress(`coupon: unknown command "${command.slice(0, 40)}"\n\n${HELP.main}`);
+    io.note(`coupon: unknown command "${command.slice(0, 40)}"\n\n${HELP.main}`);
     return EXIT.usage;
   }
   try {
@@ -127,17 +170,28 @@ export async function main(argv: readonly string[], env: Env, io: Pick<Output, '
       return EXIT.ok;
     }
     const output: Output = { ...io, json: values['json'] === true, showUids: values['show-uids'] === true };
-    if (command === 'send') return await send(values, env, output);
-    if (command === 'status') return await status(values, env, output);
-    return await reconcile(values, env, output);
+    return await run(command, values, env, output);
   } catch (err) {
-    if (
-      err instanceof UsageError ||
-      (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))
-    ) {
-      io.progress(`coupon ${command}: ${err.message}\n(see coupon ${command} --help)`);
+    if (err instanceof UsageError || isParseError(err)) {
+      io.note(`coupon ${command}: ${err.message}\n(see coupon ${command} --help)`);
       return EXIT.usage;
     }
-    throw err;
+    if (err instanceof NotFoundError) {
+      io.note(`coupon ${command}: ${err.message}`);
+      return EXIT.notFound;
+    }
+    if (err instanceof OutcomeUnknownError) {
+      io.note(`coupon ${command}: ${err.message}`);
+      return EXIT.unknown;
+    }
+    if (err instanceof CallError) {
+      io.note(`coupon ${command}: ${err.message}`);
+      return EXIT.failed;
+    }
+    // Anything else is a fault of this command: said in one line, without a stack or a path.
+    const name = err instanceof Error ? err.name : 'Error';
+    const message = err instanceof Error ? err.message.replace(/(?:\/[\w.@-]+){2,}/g, '…').slice(0, 200) : '';
+    io.note(`coupon ${command}: failed (${name}: ${message})`);
+    return EXIT.failed;
   }
 }

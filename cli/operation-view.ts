@@ -54,3 +54,11 @@ export function viewOf(record: IdempotencyRecord, now: number): OperationView {
     results: recipientResults(op, record.chunkSize, record.chunks),
   };
 }
+
+/** Where recipient `index` sits: its chunk number and place in it, the chunk's record, what reconcile found. */
+export function placeOf(record: IdempotencyRecord, index: number) {
+  const n = Math.floor(index / record.chunkSize) + 1;
+  const slot = index - (n - 1) * record.chunkSize;
+  const chunk = record.chunks[n];
+  return { n, slot, chunk, settled: chunk?.reconciled?.[slot] ?? undefined };
+}

@@ -1,21 +1,52 @@
 import type { Env } from '../lib/config.js';
 import { keyOf } from '../lib/idempotency/keys.js';
-import { createRedisStore } from '../lib/idempotency/redis.js';
-import type { ChunkRecord, IdempotencyRecord, IdempotencyStore } from '../lib/idempotency/types.js';
-import { localBase, localCredentials, request, UsageError } from './target.js';
+import { redisIdempotencyStore } from '../lib/idempotency/redis.js';
+import type { ChunkRecord, IdempotencyRecord } from '../lib/idempotency/types.js';
+import { connectRedis, guarded } from '../lib/redis/connect.js';
+import { CallError, NotFoundError, UsageError } from './exit.js';
+import { checkRecord, checkRedisHash, type Checked } from './record-check.js';
+import { inline } from './terminal.js';
+import { localBase, localCredentials, request } from './target.js';
 
-/** The operation records the commands read and amend: the configured Redis, or the local stack's own store. */
+/**
+ * The operation records the commands read and amend: the configured Redis, or the local stack's own store. Every
+ * record comes checked: a malformed one is reported and skipped, never trusted and never a crash.
+ */
 export interface Records {
-  get(key: string): Promise<IdempotencyRecord | undefined>;
-  list(): AsyncIterable<{ key: string; record: IdempotencyRecord }>;
+  get(key: string): Promise<Checked | undefined>;
+  list(): AsyncIterable<{ key: string; checked: Checked }>;
   amendChunk(key: string, chunk: number, record: ChunkRecord): Promise<boolean>;
   close(): Promise<void>;
 }
 
-function fromStore(store: IdempotencyStore): Records {
+/** The records' key prefix in Redis, as the store writes them (lib/idempotency/redis.ts). */
+const PREFIX = 'coupon:idem:';
+
+/** Reads the hashes itself, so one record that does not parse is reported instead of ending the scan. */
+async function fromRedis(url: string): Promise<Records> {
+  const client = await connectRedis(url);
+  const store = redisIdempotencyStore(client, PREFIX);
+  const hash = async (full: string) => {
+    const reply = await guarded('read', () => client.call('HGETALL', full));
+    return Array.isArray(reply) ? reply.map(String) : [];
+  };
   return {
-    get: (key) => store.get(key),
-    list: () => store.list(),
+    async get(key) {
+      const flat = await hash(PREFIX + key);
+      return flat.length === 0 ? undefined : checkRedisHash(flat);
+    },
+    async *list() {
+      let cursor = '0';
+      do {
+        const reply = await guarded('scan', () => client.call('SCAN', cursor, 'MATCH', `${PREFIX}*`, 'COUNT', '500'));
+        const [next, keys] = Array.isArray(reply) ? reply : ['0', []];
+        cursor = String(next);
+        for (const full of Array.isArray(keys) ? keys.map(String) : []) {
+          const flat = await hash(full);
+          if (flat.length > 0) yield { key: full.slice(PREFIX.length), checked: checkRedisHash(flat) };
+        }
+      } while (cursor !== '0');
+    },
     amendChunk: (key, chunk, record) => store.amendChunk(key, chunk, record, Date.now()),
     close: () => store.close(),
   };
@@ -30,22 +61,35 @@ function fromLocalStack(env: Env): Records {
     try {
       res = await request(method, new URL(`/__gateway/store/records${path}`, base), body, credentials);
     } catch {
-      throw new UsageError(`the local stack does not answer at ${base.href} (is npm start running?)`);
+      throw new CallError(`the local stack does not answer at ${base.href} (start it with npm start, or set PORT)`);
     }
-    if (res.status === 401 || res.status === 403) {
+    if (res.status === 401 || res.status === 403)
       throw new UsageError('the local stack refused the call: set LOCAL_CALLER_KEYS as the stack has it');
-    }
     return res;
+  };
+  const json = async (res: Response, what: string): Promise<Record<string, unknown>> => {
+    const text = await res.text();
+    try {
+      const parsed = JSON.parse(text) as unknown;
+      if (res.ok && parsed !== null && typeof parsed === 'object') return parsed as Record<string, unknown>;
+    } catch {
+      // answered below, with the status
+    }
+    throw new CallError(
+      `the local stack could not give ${what} (HTTP ${res.status}); when its store is Redis, coupon … --store redis://… reads it directly`,
+    );
   };
   return {
     async get(key) {
       const res = await call('GET', `/${key}`);
       if (res.status === 404) return undefined;
-      return ((await res.json()) as { record: IdempotencyRecord }).record;
+      return checkRecord((await json(res, 'the record'))['record']);
     },
     async *list() {
-      const res = await call('GET', '');
-      yield* ((await res.json()) as { records: Array<{ key: string; record: IdempotencyRecord }> }).records;
+      const all = (await json(await call('GET', ''), 'its records'))['records'];
+      for (const entry of Array.isArray(all) ? (all as Array<Record<string, unknown>>) : []) {
+        yield { key: String(entry['key']), checked: checkRecord(entry['record']) };
+      }
     },
     async amendChunk(key, chunk, record) {
       return (await call('PUT', `/${key}/chunks/${chunk}`, JSON.stringify(record))).status === 200;
@@ -56,7 +100,9 @@ function fromLocalStack(env: Env): Records {
 
 export async function openRecords(store: string | undefined, env: Env): Promise<Records> {
   const url = store ?? env['IDEMPOTENCY_STORE'];
-  if (url && /^rediss?:\/\//.test(url)) return fromStore(await createRedisStore(url));
+  if (url && /^rediss?:\/\//.test(url)) return fromRedis(url);
+  if (url && url !== 'memory')
+    throw new UsageError('--store (or IDEMPOTENCY_STORE) must be a redis:// or rediss:// URL, or memory');
   return fromLocalStack(env);
 }
 
@@ -65,35 +111,60 @@ export interface FoundRecord {
   record: IdempotencyRecord;
 }
 
+/** A line for stderr naming a malformed record and what is wrong with it. */
+export const malformedNote = (key: string, problems: readonly string[]): string =>
+  `coupon: skipped the malformed record ${inline(key)}: ${problems.map(inline).join('; ')}`;
+
+const refused = (requestId: string, key: string, problems: readonly string[]) =>
+  new UsageError(
+    `the record of ${inline(requestId)} (key ${inline(key)}) is malformed and cannot be used: ${problems.map(inline).join('; ')}`,
+  );
+
 /**
  * The operation with this RequestId: by its key when seller and FromApp are known (flags, else SELLER_ID and
- * FROM_APP), else the one record that carries it.
+ * FROM_APP), else the one record that carries it. Malformed records on the way are reported through `note`.
  */
 export async function findOperation(
   records: Records,
   requestId: string,
   seller: string | undefined,
   fromApp: string | undefined,
+  note: (text: string) => void,
 ): Promise<FoundRecord> {
   if (seller !== undefined && fromApp !== undefined) {
     const key = keyOf(seller, fromApp, requestId);
-    const record = await records.get(key);
-    if (!record) throw new UsageError(`no operation ${requestId} of seller ${seller} from ${fromApp} in the store`);
-    return { key, record };
+    const checked = await records.get(key);
+    if (!checked)
+      throw new NotFoundError(
+        `no operation ${inline(requestId)} of seller ${inline(seller)} from ${inline(fromApp)} in the store`,
+      );
+    if (!checked.ok) throw refused(requestId, key, checked.problems);
+    return { key, record: checked.record };
   }
   const matches: FoundRecord[] = [];
-  for await (const entry of records.list()) {
-    const op = entry.record.op;
-    if (
-      op?.requestId === requestId &&
-      (seller === undefined || op.sellerId === seller) &&
-      (fromApp === undefined || op.fromApp === fromApp)
-    ) {
-      matches.push(entry);
-    }
+  let skipped = 0;
+  for await (const { key, checked } of records.list()) {
+    const id = checked.ok ? checked.record.op : checked.identity;
+    const same =
+      id?.requestId === requestId &&
+      (seller === undefined || id.sellerId === seller) &&
+      (fromApp === undefined || id.fromApp === fromApp);
+    if (!checked.ok) {
+      if (same) throw refused(requestId, key, checked.problems);
+      note(malformedNote(key, checked.problems));
+      skipped += 1;
+    } else if (same) matches.push({ key, record: checked.record });
   }
-  if (matches.length === 0) throw new UsageError(`no operation with RequestId ${requestId} in the store`);
+  if (matches.length === 0) {
+    const unread =
+      skipped === 0
+        ? ''
+        : ` (${skipped} malformed record(s) skipped, named above: if it is one of them, give --seller and --from-app to read it by its key)`;
+    throw new NotFoundError(`no operation with RequestId ${inline(requestId)} in the store${unread}`);
+  }
   if (matches.length > 1)
-    throw new UsageError(`${matches.length} operations have RequestId ${requestId}: give --seller and --from-app`);
+    throw new UsageError(
+      `${matches.length} operations have RequestId ${inline(requestId)}: give --seller and --from-app`,
+    );
   return matches[0] as FoundRecord;
 }

@@ -1,7 +1,10 @@
 import type { Env } from '../lib/config.js';
-import { viewOf } from './operation-view.js';
-import { EXIT, table, uidFor, type Output } from './print.js';
-import { findOperation, openRecords } from './records.js';
+import { keyOf } from '../lib/idempotency/keys.js';
+import { EXIT, exitForStatuses, UsageError } from './exit.js';
+import { placeOf, viewOf } from './operation-view.js';
+import { table, uidFor, type Output } from './print.js';
+import { findOperation, openRecords, type Records } from './records.js';
+import { inline } from './terminal.js';
 
 export interface StatusOptions {
   'request-id'?: string;
@@ -10,13 +13,26 @@ export interface StatusOptions {
   store?: string;
 }
 
-/** `coupon status`: one operation's record, as the store holds it. */
+/** Where a recipient sent again went: its status under the resend's RequestId, read from that record. */
+interface Resend {
+  RequestId: string;
+  status: string;
+  youhuiId?: string;
+}
+
+async function resendsOf(records: Records, seller: string, fromApp: string, ids: ReadonlySet<string>) {
+  const found = new Map<string, ReturnType<typeof viewOf> | undefined>();
+  for (const id of ids) {
+    const checked = await records.get(keyOf(seller, fromApp, id));
+    found.set(id, checked?.ok ? viewOf(checked.record, Date.now()) : undefined);
+  }
+  return found;
+}
+
+/** `coupon status`: one operation's record, as the store holds it, and where any resent recipient went. */
 export async function status(o: StatusOptions, env: Env, output: Output): Promise<number> {
   const requestId = o['request-id'];
-  if (!requestId) {
-    output.progress('coupon status: --request-id is required (see --help)');
-    return EXIT.usage;
-  }
+  if (!requestId) throw new UsageError('--request-id is required');
   const records = await openRecords(o.store, env);
   try {
     const found = await findOperation(
@@ -24,18 +40,43 @@ export async function status(o: StatusOptions, env: Env, output: Output): Promis
       requestId,
       o.seller ?? env['SELLER_ID'],
       o['from-app'] ?? env['FROM_APP'],
+      output.note,
     );
     const view = viewOf(found.record, Date.now());
+    const resentAs = view.op.recipients.map((_, i) => {
+      const { settled } = placeOf(found.record, i);
+      return settled && !settled.issued ? settled.resentAs : undefined;
+    });
+    const resends = await resendsOf(
+      records,
+      view.op.sellerId.digits,
+      view.op.fromApp,
+      new Set(resentAs.filter((x): x is string => x !== undefined)),
+    );
     const recipients = view.op.recipients.map((r, i) => {
       const res = view.results[i];
+      const as = resentAs[i];
+      let resent: Resend | undefined;
+      if (as !== undefined) {
+        const other = resends.get(as);
+        const j = other?.op.recipients.findIndex((x) => x.uid.digits === r.uid.digits) ?? -1;
+        const result = j >= 0 ? other?.results[j] : undefined;
+        resent = {
+          RequestId: as,
+          status: result?.status ?? 'NOT FOUND',
+          ...(result?.youhuiId ? { youhuiId: result.youhuiId.text } : {}),
+        };
+      }
       return {
         uid: uidFor(output, r.uid.digits),
         amount: r.amountText,
         status: res?.status ?? 'UNKNOWN',
         ...(res?.youhuiId ? { youhuiId: res.youhuiId.text } : {}),
         ...(res?.code ? { Code: res.code } : {}),
+        ...(resent ? { resent } : {}),
       };
     });
+    const id = inline(view.op.requestId);
     if (output.json) {
       output.out(
         JSON.stringify({
@@ -52,7 +93,7 @@ export async function status(o: StatusOptions, env: Env, output: Output): Promis
     } else {
       const lease = view.leaseUntil ? ` (a delivery holds it until ${view.leaseUntil})` : '';
       output.out(
-        `${view.op.requestId}: ${view.state}${lease}, seller ${view.op.sellerId.digits}, template ${view.op.templateId.digits}, from ${view.op.fromApp}\n`,
+        `${id}: ${view.state}${lease}, seller ${view.op.sellerId.digits}, template ${view.op.templateId.digits}, from ${inline(view.op.fromApp)}\n`,
       );
       output.out(
         table(
@@ -63,14 +104,34 @@ export async function status(o: StatusOptions, env: Env, output: Output): Promis
       output.out('');
       output.out(
         table(
-          ['uid', 'amount', 'status', 'youhuiId', 'Code'],
-          recipients.map((r) => [r.uid, r.amount, r.status, r.youhuiId ?? '', r.Code ?? '']),
+          ['uid', 'amount', 'status', 'youhuiId', 'Code', 'sent again as'],
+          recipients.map((r) => [
+            r.uid,
+            r.amount,
+            r.status,
+            r.youhuiId ?? '',
+            r.Code ?? '',
+            r.resent
+              ? `${r.resent.RequestId}: ${r.resent.status}${r.resent.youhuiId ? ` ${r.resent.youhuiId}` : ''}`
+              : '',
+          ]),
         ),
       );
     }
-    const statuses = recipients.map((r) => r.status);
-    if (statuses.every((s) => s === 'SENT')) return EXIT.ok;
-    return statuses.every((s) => s === 'FAILED') ? EXIT.failed : EXIT.partial;
+    // A recipient sent again counts as what its resend became.
+    const effective = recipients.map((r) => (r.resent && r.resent.status !== 'NOT FOUND' ? r.resent.status : r.status));
+    if (view.state !== 'COMPLETED' && effective.some((s) => s === 'FAILED' || s === 'UNKNOWN')) {
+      output.note(
+        `${id}: ${view.state === 'RUNNING' ? 'a delivery is sending it now' : 'not finished'}; sending the same request again completes it`,
+      );
+    }
+    if (effective.some((s) => s === 'UNKNOWN'))
+      output.note(`${id}: some outcomes are UNKNOWN; run coupon reconcile --request-id ${id} to settle them`);
+    else if (recipients.some((r) => r.Code === 'NeverIssued' && !r.resent))
+      output.note(
+        `${id}: some recipients were never issued; run coupon reconcile --request-id ${id} --resend to send them`,
+      );
+    return view.state === 'RUNNING' && effective.some((s) => s !== 'SENT') ? EXIT.unknown : exitForStatuses(effective);
   } finally {
     await records.close();
   }

@@ -1,14 +1,15 @@
 import { signRequest, type AcsCredentials } from '../lib/acs/sign-request.js';
 import type { Env } from '../lib/config.js';
 import { parseCallerKeys } from '../local/auth/caller-auth.js';
+import { CallError, OutcomeUnknownError, UsageError } from './exit.js';
+
+export { UsageError };
 
 /** Where `coupon send` delivers, and how it signs: the local stack, a deployed HTTP trigger, or InvokeFunction. */
 export type Target =
   | { kind: 'local'; base: URL; credentials?: AcsCredentials }
   | { kind: 'http'; base: URL; credentials: AcsCredentials }
   | { kind: 'function'; url: URL; async: boolean; credentials: AcsCredentials };
-
-export class UsageError extends Error {}
 
 export function localBase(env: Env): URL {
   return new URL(`http://127.0.0.1:${env['PORT'] || '9000'}`);
@@ -75,15 +76,62 @@ export async function request(
   return fetch(url, { method, headers: signed, ...(method === 'GET' ? {} : { body }) });
 }
 
-/** Sends one send request (any §3 form) to the target; gives the HTTP status and the answer's JSON text. */
-export async function deliver(target: Target, body: string): Promise<{ status: number; text: string; async?: string }> {
+/** Nothing reached the target when the connection was refused, the name did not resolve, or fetch refused the port. */
+const neverSent = (err: unknown): boolean => {
+  const cause = err instanceof Error ? (err.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
+  return (
+    ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'].includes(String(cause?.code)) ||
+    cause?.message === 'bad port'
+  );
+};
+
+/** A send request: a refused connection sent nothing; a connection lost after the request may have sent it. */
+async function post(url: URL, body: string, credentials: AcsCredentials | undefined, headers?: Record<string, string>) {
+  try {
+    return await request('POST', url, body, credentials, headers);
+  } catch (err) {
+    if (neverSent(err)) throw new CallError(`${url.origin} does not answer: nothing was sent`);
+    throw new OutcomeUnknownError(
+      `the connection to ${url.origin} was lost before its answer: the send may have happened`,
+    );
+  }
+}
+
+/** The answer's body; a connection lost while reading it leaves the outcome unknown. */
+async function answerText(res: Response): Promise<string> {
+  try {
+    return await res.text();
+  } catch {
+    throw new OutcomeUnknownError('the connection was lost while the answer was read: the send may have happened');
+  }
+}
+
+export interface Delivered {
+  status: number;
+  text: string;
+  /** FC's invocation id, for an asynchronous invocation. */
+  async?: string;
+  /** The function answered from its record (`Idempotent-Replayed: true`): nothing was sent now. */
+  replayed?: boolean;
+}
+
+/** Sends one send request (flat, envelope or batch) to the target; gives the HTTP status and the answer's text. */
+export async function deliver(target: Target, body: string): Promise<Delivered> {
   if (target.kind === 'function') {
     const headers: Record<string, string> = { 'x-fc-invocation-type': target.async ? 'Async' : 'Sync' };
-    const res = await request('POST', target.url, body, target.credentials, headers);
-    const text = await res.text();
+    const res = await post(target.url, body, target.credentials, headers);
+    const text = await answerText(res);
     if (target.async) return { status: res.status, text, async: res.headers.get('x-fc-request-id') ?? '' };
-    return { status: res.headers.get('x-fc-error-type') ? 500 : res.status, text };
+    return {
+      status: res.headers.get('x-fc-error-type') ? 500 : res.status,
+      text,
+      replayed: res.headers.get('idempotent-replayed') === 'true',
+    };
   }
-  const res = await request('POST', new URL('/coupons', target.base), body, target.credentials);
-  return { status: res.status, text: await res.text() };
+  const res = await post(new URL('/coupons', target.base), body, target.credentials);
+  return {
+    status: res.status,
+    text: await answerText(res),
+    replayed: res.headers.get('idempotent-replayed') === 'true',
+  };
 }
