@@ -74,8 +74,10 @@ export class DailyBudget {
    * the reply to it is lost. Without DAILY_BUDGET it counts nothing.
    */
   plan(sellerId: string, cents: number, ref: ReservationRef): Reservation {
+    // Without a budget no day is worked out: time zone data costs cold start (lib/config.ts).
+    if (!this.enabled) return { key: '', day: '', ref, cents: 0 };
     const day = budgetDay(this.now(), this.settings.budgetTimeZone);
-    return { key: `${sellerId}:${day}`, day, ref, cents: this.enabled ? cents : 0 };
+    return { key: `${sellerId}:${day}`, day, ref, cents };
   }
 
   /** Safe to repeat: a chunk is counted once however often its reservation is asked for. */
