@@ -146,8 +146,10 @@ export function redisIdempotencyStore(
         ];
         const reply = await claim([prefix + key], args);
         const [acquired, flat] = Array.isArray(reply) ? reply : [];
-        if (acquired === 1) await replicated(client, wait);
-        return { acquired: acquired === 1, record: toRecord(Array.isArray(flat) ? flat.map(String) : []) };
+        const record = toRecord(Array.isArray(flat) ? flat.map(String) : []);
+        // Ours either way: acquired now, or by this same claim sent before (its reply lost).
+        if (acquired === 1 || record.owner === r.owner) await replicated(client, wait);
+        return { acquired: acquired === 1, record };
       }),
     putChunk: (key, owner, chunk, record, renewal: LeaseRenewal) =>
       guarded('write', async () => {
