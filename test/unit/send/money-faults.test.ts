@@ -167,4 +167,28 @@ describe('lost store writes', () => {
     expect((await executeOperation(op, replay)).replayed).toBe(true);
     expect(replay.calls).toHaveLength(0);
   });
+
+  it('a recreated record whose reply is lost: the outcome is written again and the operation completes', async () => {
+    let clock = 1_000_000;
+    const inner = createMemoryStore(() => clock);
+    let restores = 0;
+    const store: IdempotencyStore = {
+      ...inner,
+      restore: async (key, record, keepForMs) => {
+        restores += 1;
+        await inner.restore(key, record, keepForMs);
+        throw lost();
+      },
+    };
+    const op = operation({ requestId: 'restore-reply-lost', recipients: [recipient('10', 1)] });
+    const slow = async () => {
+      clock += 8 * 86_400_000;
+      return ok('10', '1');
+    };
+    const ctx = executorContext(store, [slow], { now: () => clock, deadline: clock + 1e10 });
+    const out = await executeOperation(op, ctx);
+    expect(out.results).toEqual([sent('1')]);
+    expect(restores).toBe(1);
+    expect(await inner.get(operationKey(op))).toMatchObject({ status: 'COMPLETED', chunks: { 1: { state: 'SENT' } } });
+  });
 });
