@@ -4,6 +4,9 @@
  * replica by the time it answers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyOf } from '../../lib/idempotency/keys.js';
 import { redisIdempotencyStore } from '../../lib/idempotency/redis.js';
@@ -15,6 +18,7 @@ import { ledger, postJson, rid, startStack, type Stack } from '../helpers/stack.
 let master: RedisServer;
 let stack: Stack;
 let replica: ChildProcess | undefined;
+let replicaDir: string | undefined;
 beforeAll(async () => {
   master = await startRedis();
   stack = await startStack({
@@ -28,6 +32,7 @@ afterAll(async () => {
   await stack?.stop();
   replica?.kill('SIGKILL');
   await master?.stop();
+  if (replicaDir) await rm(replicaDir, { recursive: true, force: true });
 });
 
 const request = (requestId: string) => ({
@@ -41,15 +46,10 @@ const request = (requestId: string) => ({
 /** A replica of `master` on a free port, resolved once the master sees it online. */
 async function startReplica(): Promise<number> {
   const port = await freePort();
-  replica = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'].concat([
-      '--replicaof',
-      '127.0.0.1',
-      String(master.port),
-    ]),
-    { stdio: 'ignore' },
-  );
+  // A replica keeps what it syncs in a file of its own directory: a temporary one, never the working tree.
+  replicaDir = await mkdtemp(join(tmpdir(), 'redis-replica-'));
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', replicaDir];
+  replica = spawn('redis-server', [...args, '--replicaof', '127.0.0.1', String(master.port)], { stdio: 'ignore' });
   const started = replica;
   process.once('exit', () => started.kill('SIGKILL'));
   for (let i = 0; i < 200; i++) {
