@@ -23,6 +23,11 @@ export interface Config {
   logLevel: LogLevel;
   dryRun: boolean;
   guardrails: GuardrailSettings;
+  /**
+   * IDEMPOTENCY_REDIS_WAIT_REPLICAS / _TIMEOUT_MS: replicas that must hold each store write before it counts
+   * (Redis WAIT; 0: none). For deployments that fail over to a replica (docs/operations-redis.md).
+   */
+  redisWait: { replicas: number; timeoutMs: number };
 }
 
 /** Spending limits checked before anything is sent (CONTRACT §8); amounts in cents, so sums stay exact. */
@@ -156,6 +161,11 @@ export function loadConfig(env: Env): Config {
   if (rawDry !== undefined && !['true', 'false', '1', '0'].includes(rawDry))
     problems.push(`DRY_RUN must be true or false (got "${quote(rawDry)}")`);
 
+  const waitReplicas = int('IDEMPOTENCY_REDIS_WAIT_REPLICAS', 0, 0, 16);
+  const waitTimeoutMs = int('IDEMPOTENCY_REDIS_WAIT_TIMEOUT_MS', 500, 1, 10_000);
+  if (waitReplicas > 0 && store.kind !== 'redis')
+    problems.push('IDEMPOTENCY_REDIS_WAIT_REPLICAS needs IDEMPOTENCY_STORE to be a redis:// or rediss:// URL');
+
   const config: Config = {
     endpoint,
     store,
@@ -169,6 +179,7 @@ export function loadConfig(env: Env): Config {
     upstreamInitialQps: int('UPSTREAM_INITIAL_QPS', 20, 1, 10_000),
     logLevel: logLevel ?? 'info',
     dryRun: rawDry === 'true' || rawDry === '1',
+    redisWait: { replicas: waitReplicas, timeoutMs: waitTimeoutMs },
     guardrails: {
       budgetTimeZone,
       ...(maxOperationAmount === undefined ? {} : { maxOperationCents: toCents(maxOperationAmount) }),

@@ -32,14 +32,17 @@ export interface RuntimeHolder {
 const memoryStores = () => ({ store: memoryStoreOfProcess(), ledger: memoryLedgerOfProcess() });
 
 /** One connection for the idempotency records and the daily budget; the Redis client loads only here. */
-async function redisStores(url: string): Promise<{ store: IdempotencyStore; ledger: BudgetLedger }> {
+async function redisStores(c: Config, url: string): Promise<{ store: IdempotencyStore; ledger: BudgetLedger }> {
   const [{ connectRedis }, { redisIdempotencyStore }, { redisBudgetLedger }] = await Promise.all([
     import('./redis/connect.js'),
     import('./idempotency/redis.js'),
     import('./guardrails/redis-ledger.js'),
   ]);
   const client = await connectRedis(url);
-  return { store: redisIdempotencyStore(client), ledger: redisBudgetLedger(client) };
+  return {
+    store: redisIdempotencyStore(client, undefined, c.redisWait),
+    ledger: redisBudgetLedger(client, undefined, c.redisWait),
+  };
 }
 
 /**
@@ -63,7 +66,7 @@ export function createRuntime(env: Env): RuntimeHolder {
   if (codeCache !== undefined) logger.info('instance started', { node: process.version, codeCache });
 
   const build = async (c: Config): Promise<Runtime> => {
-    const { store, ledger } = c.store.kind === 'redis' ? await redisStores(c.store.url) : memoryStores();
+    const { store, ledger } = c.store.kind === 'redis' ? await redisStores(c, c.store.url) : memoryStores();
     const budget = new DailyBudget(ledger, c.guardrails, Date.now);
     const client = createResellerTradeClient(c.endpoint, createHttpTransport());
     const limiter = createRateLimiter({ initialRate: c.upstreamInitialQps, minRate: 1, maxRate: 2000 });

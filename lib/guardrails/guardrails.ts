@@ -2,7 +2,7 @@ import type { GuardrailSettings } from '../config.js';
 import type { Operation, Recipient } from '../operation.js';
 import { budgetDay } from './budget-day.js';
 import { fromCents, toCents } from './cents.js';
-import type { BudgetLedger } from './ledger.js';
+import type { BudgetLedger, ReservationRef } from './ledger.js';
 
 /** Why a guardrail keeps something from being sent: a stable Code (CONTRACT §8) and what to do about it. */
 export interface GuardrailRefusal {
@@ -34,9 +34,14 @@ export function operationRefusal(op: Operation, settings: GuardrailSettings): Gu
 /** Budget days are kept two days, so a delivery that straddles midnight still releases into the day it reserved. */
 const DAY_KEEP_MS = 2 * 24 * 60 * 60 * 1000;
 
-/** A reservation against one seller's budget for one day: released into the same day, whatever the time then. */
+/**
+ * A chunk's reservation against one seller's budget for one day: released into the same day, whatever the time
+ * then, and only by the delivery that holds it.
+ */
 export interface Reservation {
   key: string;
+  day: string;
+  ref: ReservationRef;
   cents: number;
 }
 
@@ -56,11 +61,6 @@ export class DailyBudget {
     return this.settings.dailyBudgetCents !== undefined;
   }
 
-  private keyFor(sellerId: string): { key: string; day: string } {
-    const day = budgetDay(this.now(), this.settings.budgetTimeZone);
-    return { key: `${sellerId}:${day}`, day };
-  }
-
   private refusal(day: string, usedCents: number, cents: number): GuardrailRefusal {
     const limit = this.settings.dailyBudgetCents ?? 0;
     return {
@@ -69,24 +69,42 @@ export class DailyBudget {
     };
   }
 
-  async reserve(sellerId: string, cents: number): Promise<Reservation | GuardrailRefusal> {
-    const limit = this.settings.dailyBudgetCents;
-    if (limit === undefined) return { key: '', cents: 0 };
-    const { key, day } = this.keyFor(sellerId);
-    const { granted, usedCents } = await this.ledger.reserve(key, cents, limit, DAY_KEEP_MS);
-    return granted ? { key, cents } : this.refusal(day, usedCents, cents);
+  /**
+   * The reservation a chunk is about to make, fixed to today: what `reserve` asks for, and what is given back if
+   * the reply to it is lost. Without DAILY_BUDGET it counts nothing.
+   */
+  plan(sellerId: string, cents: number, ref: ReservationRef): Reservation {
+    // Without a budget no day is worked out: time zone data costs cold start (lib/config.ts).
+    if (!this.enabled) return { key: '', day: '', ref, cents: 0 };
+    const day = budgetDay(this.now(), this.settings.budgetTimeZone);
+    return { key: `${sellerId}:${day}`, day, ref, cents };
   }
 
-  async release(reservation: Reservation): Promise<void> {
-    if (reservation.cents > 0) await this.ledger.release(reservation.key, reservation.cents);
+  /** Safe to repeat: a chunk is counted once however often its reservation is asked for. */
+  async reserve(planned: Reservation): Promise<Reservation | GuardrailRefusal> {
+    const limit = this.settings.dailyBudgetCents;
+    if (limit === undefined || planned.cents === 0) return planned;
+    const { granted, usedCents } = await this.ledger.reserve(
+      planned.key,
+      planned.ref,
+      planned.cents,
+      limit,
+      DAY_KEEP_MS,
+    );
+    return granted ? planned : this.refusal(planned.day, usedCents, planned.cents);
+  }
+
+  /** Gives the reservation back at most once; true when this call did. Safe to repeat. */
+  async release(reservation: Reservation): Promise<boolean> {
+    return reservation.cents > 0 ? this.ledger.release(reservation.key, reservation.ref) : false;
   }
 
   /** For a dry run: would `cents` fit today, without reserving anything. */
   async check(sellerId: string, cents: number): Promise<GuardrailRefusal | undefined> {
     const limit = this.settings.dailyBudgetCents;
     if (limit === undefined) return undefined;
-    const { key, day } = this.keyFor(sellerId);
-    const used = await this.ledger.used(key);
+    const day = budgetDay(this.now(), this.settings.budgetTimeZone);
+    const used = await this.ledger.used(`${sellerId}:${day}`);
     return used + cents > limit ? this.refusal(day, used, cents) : undefined;
   }
 }

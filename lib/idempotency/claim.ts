@@ -1,3 +1,4 @@
+import type { Logger } from '../log.js';
 import type { Operation } from '../operation.js';
 import { IdempotencyError } from './errors.js';
 import { contentHash, operationKey } from './keys.js';
@@ -28,6 +29,8 @@ export interface ClaimOptions {
   /** How far the first lease reaches before any chunk is written. */
   idleMs: number;
   clock: LeaseClock;
+  /** Where the claim says what it had to repair (a record recreated after it vanished). */
+  log?: Logger;
 }
 
 /**
@@ -69,7 +72,10 @@ export async function claimOperation(
   }
   const chunkSize = record.chunkSize > 0 ? record.chunkSize : options.chunkSize;
   const ours = acquired || (record.status === 'IN_PROGRESS' && record.owner === owner);
-  if (ours) return new OperationClaim(store, key, owner, chunkSize, record.chunks, clock, options.ttlMs);
+  if (ours) {
+    const identity = { hash, op: summaryOf(op) };
+    return new OperationClaim(store, key, owner, chunkSize, record.chunks, clock, options.ttlMs, identity, options.log);
+  }
   if (record.status === 'COMPLETED') return { kind: 'completed', key, chunkSize, chunks: record.chunks };
   throw new IdempotencyError(
     'RequestInProgress',

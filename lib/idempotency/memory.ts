@@ -92,6 +92,11 @@ export function createMemoryStore(now: () => number = Date.now): IdempotencyStor
         if (entry) yield { key, record: copy(entry.record) };
       }
     },
+    async restore(key, record, keepForMs) {
+      if (live(key)) return false;
+      entries.set(key, { record: copy(record), expiresAt: now() + keepForMs });
+      return true;
+    },
     async amendChunk(key, chunk, record, at) {
       const entry = live(key);
       if (!entry || (entry.record.status === 'IN_PROGRESS' && entry.record.leaseUntil > at)) return false;

@@ -1,4 +1,5 @@
 import { connectRedis, guarded, type RedisClient, type RedisOptions } from '../redis/connect.js';
+import { NO_REPLICA_WAIT, replicated, type ReplicaWait } from './replica-wait.js';
 import {
   type ChunkRecord,
   type ClaimRequest,
@@ -53,6 +54,13 @@ if f[1] == 'IN_PROGRESS' and tonumber(f[2]) > tonumber(ARGV[3]) then return 0 en
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1`;
 
+/** ARGV: keepForMs, then field, value, … Written only where no record is. */
+const RESTORE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1`;
+
 const FINISH = `
 local f = redis.call('HMGET', KEYS[1], 'owner', 'status')
 if f[1] ~= ARGV[1] or f[2] ~= 'IN_PROGRESS' then return 0 end
@@ -87,9 +95,36 @@ function toRecord(flat: string[]): IdempotencyRecord {
   return record;
 }
 
-/** The idempotency primitives on a connected client (shared with the budget ledger). */
-export function redisIdempotencyStore(client: RedisClient, prefix = 'coupon:idem:'): IdempotencyStore {
+function fieldsOf(record: IdempotencyRecord): string[] {
+  const fields = [
+    'status',
+    record.status,
+    'hash',
+    record.hash,
+    'owner',
+    record.owner,
+    'leaseUntil',
+    String(record.leaseUntil),
+    'chunkSize',
+    String(record.chunkSize),
+  ];
+  if (record.op) fields.push('op', JSON.stringify(record.op));
+  for (const [n, chunk] of Object.entries(record.chunks)) fields.push(`c:${n}`, JSON.stringify(chunk));
+  return fields;
+}
+
+/**
+ * The idempotency primitives on a connected client (shared with the budget ledger). With `wait`, every write
+ * that lets a delivery go on (a claim acquired, a chunk written, a record restored or finished) counts only once
+ * enough replicas hold it.
+ */
+export function redisIdempotencyStore(
+  client: RedisClient,
+  prefix = 'coupon:idem:',
+  wait: ReplicaWait = NO_REPLICA_WAIT,
+): IdempotencyStore {
   const claim = client.script(CLAIM);
+  const restore = client.script(RESTORE);
   const putChunk = client.script(PUT_CHUNK);
   const finish = client.script(FINISH);
   const amend = client.script(AMEND);
@@ -111,7 +146,10 @@ export function redisIdempotencyStore(client: RedisClient, prefix = 'coupon:idem
         ];
         const reply = await claim([prefix + key], args);
         const [acquired, flat] = Array.isArray(reply) ? reply : [];
-        return { acquired: acquired === 1, record: toRecord(Array.isArray(flat) ? flat.map(String) : []) };
+        const record = toRecord(Array.isArray(flat) ? flat.map(String) : []);
+        // Ours either way: acquired now, or by this same claim sent before (its reply lost).
+        if (acquired === 1 || record.owner === r.owner) await replicated(client, wait);
+        return { acquired: acquired === 1, record };
       }),
     putChunk: (key, owner, chunk, record, renewal: LeaseRenewal) =>
       guarded('write', async () => {
@@ -124,10 +162,22 @@ export function redisIdempotencyStore(client: RedisClient, prefix = 'coupon:idem
           String(renewal.keepForMs),
           complete,
         ];
-        return (await putChunk([prefix + key], args)) === 1;
+        const written = (await putChunk([prefix + key], args)) === 1;
+        if (written) await replicated(client, wait);
+        return written;
       }),
     finish: (key, owner, completed, ttlMs) =>
-      guarded('write', async () => (await finish([prefix + key], [owner, completed ? '1' : '0', String(ttlMs)])) === 1),
+      guarded('write', async () => {
+        const done = (await finish([prefix + key], [owner, completed ? '1' : '0', String(ttlMs)])) === 1;
+        if (done) await replicated(client, wait);
+        return done;
+      }),
+    restore: (key, record, keepForMs) =>
+      guarded('write', async () => {
+        const restored = (await restore([prefix + key], [String(keepForMs), ...fieldsOf(record)])) === 1;
+        if (restored) await replicated(client, wait);
+        return restored;
+      }),
     get: (key) =>
       guarded('read', async () => {
         const flat = await hgetall(prefix + key);

@@ -88,6 +88,11 @@ export interface IdempotencyStore {
   get(key: string): Promise<IdempotencyRecord | undefined>;
   /** Every live record, for inspection and reconciliation (never on a delivery's path). */
   list(): AsyncIterable<{ key: string; record: IdempotencyRecord }>;
+  /**
+   * Writes `record` whole, kept `keepForMs`, only where there is none (it vanished under a running delivery: a
+   * FLUSHALL, a failover to a replica that never got it); false when a record exists.
+   */
+  restore(key: string, record: IdempotencyRecord, keepForMs: number): Promise<boolean>;
   /** Rewrites one chunk of a record no delivery holds (completed, or its lease run out); false otherwise. */
   amendChunk(key: string, chunk: number, record: ChunkRecord, now: number): Promise<boolean>;
   close(): Promise<void>;

@@ -62,6 +62,7 @@ export async function executeOperation(op: Operation, ctx: ExecuteContext): Prom
       ttlMs: ctx.config.idempotencyTtlSeconds * 1000,
       idleMs: ctx.timeoutMs,
       clock,
+      log,
     });
   } catch (err) {
     if (err instanceof IdempotencyError) throw idempotencyRefusal(err, op.requestId);
@@ -78,7 +79,11 @@ export async function executeOperation(op: Operation, ctx: ExecuteContext): Prom
       throw idempotencyRefusal(storeFailed(claim), op.requestId);
     }
     const { known, settled, sentAny } = await sendOwedChunks(op, claim, ctx, log);
-    completed = settled;
+    // Completed only once the store holds every outcome: a record completed over a chunk it still calls
+    // SENDING would answer every replay UNKNOWN for a coupon that was sent.
+    const recorded = await claim.recordAgain(ctx.timeoutMs);
+    if (!recorded) log.error('not every chunk outcome could be recorded: the operation is not completed', { settled });
+    completed = settled && recorded;
     if (claim.failure !== undefined && !sentAny && !Object.values(known).some((r) => r.state !== 'PENDING')) {
       throw idempotencyRefusal(storeFailed(claim), op.requestId);
     }

@@ -2,11 +2,13 @@ import {
   centsOf,
   isRefusal,
   operationRefusal,
+  type DailyBudget,
   type GuardrailRefusal,
   type Reservation,
 } from '../guardrails/guardrails.js';
+import { fromCents } from '../guardrails/cents.js';
 import type { OperationClaim } from '../idempotency/operation-claim.js';
-import type { ChunkRecord } from '../idempotency/types.js';
+import { StoreError, type ChunkRecord } from '../idempotency/types.js';
 import type { Logger } from '../log.js';
 import type { Operation } from '../operation.js';
 import { runPool } from '../pool.js';
@@ -26,9 +28,6 @@ export interface ChunksOutcome {
   settled: boolean;
   sentAny: boolean;
 }
-
-/** Without DAILY_BUDGET nothing is reserved, and nothing is given back. */
-const UNCOUNTED: Reservation = { key: '', cents: 0 };
 
 const owedBy = (refusal: GuardrailRefusal, upstreamRequestId: string, at: number): ChunkRecord => ({
   state: 'PENDING',
@@ -68,9 +67,11 @@ export async function sendOwedChunks(
     const fields = { chunk: n, chunks: count, recipients: recipients.length, upstreamRequestId };
     let announced = false;
     let reservation: Reservation | undefined;
+    // Taken before the release is tried: whatever its reply, a reservation is given back at most once.
     const giveBack = async () => {
-      if (reservation) await ctx.budget.release(reservation);
+      const held = reservation;
       reservation = undefined;
+      if (held) await releaseReservation(ctx.budget, held, log, fields);
     };
     try {
       if (refused) {
@@ -84,10 +85,15 @@ export async function sendOwedChunks(
         log.warn('chunk not attempted: not enough time left before the function timeout', fields);
         return;
       }
-      const reserved = ctx.budget.enabled
-        ? await ctx.budget.reserve(op.sellerId.digits, centsOf(recipients))
-        : UNCOUNTED;
+      const planned = ctx.budget.plan(op.sellerId.digits, centsOf(recipients), {
+        id: `${claim.key}:${n}`,
+        owner: claim.owner,
+      });
+      // Held before the reply comes: if it is lost, what may have been reserved is given back (a no-op if not).
+      reservation = planned;
+      const reserved = await ctx.budget.reserve(planned);
       if (isRefusal(reserved)) {
+        reservation = undefined;
         refused = reserved;
         known[n] = chunks[n] = owedBy(reserved, upstreamRequestId, ctx.now());
         log.warn('chunk not sent: the daily budget is spent; this and later chunks stay owed', {
@@ -96,7 +102,6 @@ export async function sendOwedChunks(
         });
         return;
       }
-      reservation = reserved;
       const journal = {
         sending: async (callMs: number) => (announced = await claim.sending(n, upstreamRequestId, callMs)),
         pending: async (refusal: Parameters<typeof chunkRecordFor>[0], waitMs: number) => {
@@ -107,10 +112,19 @@ export async function sendOwedChunks(
       const sent = await sendChunk({ ...ctx, logger: log }, journal, form, slot, fields);
       if ('unrecorded' in sent) {
         await giveBack();
-        chunks[n] = chunkRecordFor(deadlineOutcome(0), recipients, upstreamRequestId, ctx.now());
+        const owedAgain: ChunkRecord = {
+          ...chunkRecordFor(deadlineOutcome(0), recipients, upstreamRequestId, ctx.now()),
+          message:
+            'the idempotency store could not record this chunk before sending it, so it was not sent; it is sent when the same operation is delivered again',
+        };
+        chunks[n] = owedAgain;
+        // The SENDING write may have landed with its reply lost: the store must not keep calling it in flight.
+        const reverted = await claim.revertSending(n, owedAgain);
+        if (reverted) known[n] = owedAgain;
         log.error('chunk not sent: the idempotency store could not record it first', {
           ...fields,
           storeError: claim.failure,
+          writtenBackAsOwed: reverted,
         });
         return;
       }
@@ -133,7 +147,7 @@ export async function sendOwedChunks(
       }
       // The only chunk owed (every other one is settled): a terminal record completes the operation at once.
       if (!(await claim.settle(n, record, ctx.timeoutMs, owed.length === 1))) {
-        log.error('chunk outcome could not be recorded; the next delivery will report it UNKNOWN and not re-send it', {
+        log.error('chunk outcome could not be recorded yet; it is written again before the operation is finished', {
           ...fields,
           storeError: claim.failure,
         });
@@ -141,7 +155,9 @@ export async function sendOwedChunks(
     } catch (err) {
       // Unexpected: if a request may have left, the chunk is UNKNOWN (never re-sent); otherwise it stays owed.
       const detail = err instanceof Error ? err.message : String(err);
-      const base = { upstreamRequestId, code: 'InternalError', at: ctx.now() };
+      // Only a store (the budget's) can fail before a chunk is announced: nothing went out, and a redelivery helps.
+      const storeDown = !announced && err instanceof StoreError;
+      const base = { upstreamRequestId, code: storeDown ? 'NotAttempted' : 'InternalError', at: ctx.now() };
       const record: ChunkRecord = announced
         ? {
             ...base,
@@ -151,17 +167,47 @@ export async function sendOwedChunks(
         : {
             ...base,
             state: 'PENDING',
-            message:
-              'an internal error stopped this chunk before it was sent; it is sent when the same operation is delivered again',
+            message: storeDown
+              ? 'the daily budget could not be reserved (its store failed), so this chunk was not sent; it is sent when the same operation is delivered again'
+              : 'an internal error stopped this chunk before it was sent; it is sent when the same operation is delivered again',
           };
       chunks[n] = record;
       known[n] = record;
       if (announced) sentAny = true;
-      else await giveBack().catch(() => undefined);
+      else await giveBack();
       log.error('chunk failed unexpectedly', { ...fields, state: record.state, error: detail });
       await claim.settle(n, record, ctx.timeoutMs);
     }
   });
   const settled = Array.from({ length: count }, (_, i) => i + 1).every((n) => isTerminal(chunks[n]));
   return { known, settled, sentAny };
+}
+
+/**
+ * Gives a reservation back, once more if the store fails (a release is safe to repeat: it acts at most once).
+ * Never throws: a release that fails leaves the budget over-counted until the day ends, never overspent, and
+ * the chunk keeps its own outcome; the failure is logged on a line of its own.
+ */
+async function releaseReservation(
+  budget: DailyBudget,
+  held: Reservation,
+  log: Logger,
+  fields: Record<string, unknown>,
+): Promise<void> {
+  let error = '';
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    try {
+      await budget.release(held);
+      return;
+    } catch (err) {
+      error = err instanceof Error ? err.message : String(err);
+    }
+  }
+  log.error('daily budget reservation could not be given back: it stays counted until the day ends', {
+    ...fields,
+    Code: 'BudgetReleaseFailed',
+    amount: fromCents(held.cents),
+    budgetDay: held.day,
+    error,
+  });
 }

@@ -4,6 +4,8 @@ import { DailyBudget, isRefusal, operationRefusal } from '../../lib/guardrails/g
 import { createMemoryLedger } from '../../lib/guardrails/ledger.js';
 import { operation, recipient } from '../fixtures/operations.js';
 
+const ref = (id: string, owner = 'delivery-1') => ({ id, owner });
+
 describe('budget days', () => {
   it.each([
     ['2026-11-29T15:59:59Z', 'Asia/Shanghai', '2026-11-29'],
@@ -21,11 +23,11 @@ describe('budget days', () => {
       { dailyBudgetCents: 1000, budgetTimeZone: 'Asia/Shanghai' },
       () => now,
     );
-    const before = await budget.reserve('1', 1000);
+    const before = await budget.reserve(budget.plan('1', 1000, ref('a')));
     expect(isRefusal(before)).toBe(false);
-    expect(isRefusal(await budget.reserve('1', 1))).toBe(true);
+    expect(isRefusal(await budget.reserve(budget.plan('1', 1, ref('b'))))).toBe(true);
     now = Date.parse('2026-11-29T16:01:00Z');
-    const after = await budget.reserve('1', 1000);
+    const after = await budget.reserve(budget.plan('1', 1000, ref('c')));
     expect(isRefusal(after)).toBe(false);
     if (!isRefusal(before)) await budget.release(before);
     expect(await budget.check('1', 1)).toMatchObject({ code: 'Guardrail.DailyBudget' });
@@ -33,8 +35,8 @@ describe('budget days', () => {
 
   it('keeps sellers apart', async () => {
     const budget = new DailyBudget(createMemoryLedger(), { dailyBudgetCents: 100, budgetTimeZone: 'UTC' }, Date.now);
-    expect(isRefusal(await budget.reserve('1', 100))).toBe(false);
-    expect(isRefusal(await budget.reserve('2', 100))).toBe(false);
+    expect(isRefusal(await budget.reserve(budget.plan('1', 100, ref('a'))))).toBe(false);
+    expect(isRefusal(await budget.reserve(budget.plan('2', 100, ref('b'))))).toBe(false);
   });
 });
 
