@@ -5,18 +5,30 @@
  * process, so it holds the bytecode of every function those ran, which V8 would otherwise compile lazily, one by
  * one, during the first request. V8 rejects a cache made by another V8 version or with other flags; the loader
  * then compiles from source as usual (and says so in its `codeCache` export), so a stale cache costs time, never
- * correctness.
+ * correctness. The loader also refuses (`mismatch`) a bundle or cache that is not byte for byte the build's.
+ *
+ * Which flags FC passes to `node` on nodejs20 could not be established, so the cache is trained without any.
+ * What was found: FC's start scripts for its older Node runtimes (nodejs4, 6, 10 and 14_alinode, copies of
+ * /var/fc/runtime/<runtime>/… in public code) all run `node --max-old-space-size=$(expr $FC_FUNCTION_MEMORY_SIZE
+ * \* 9 / 10) --max-http-header-size=16384 --expose-gc …/bootstrap.js`, while FC's public local-emulation images
+ * (github aliyun/fc-docker, up to nodejs16) start it with `--max-old-space-size=8192`. Two sources that disagree,
+ * neither for nodejs20; and V8 folds these flags and their values into the cache's flag hash (measured: a cache
+ * trained with --max-old-space-size=1024 is rejected under 2048, and one trained without it under either). Each
+ * instance logs the flags it was started with (`nodeFlags` in "instance started", lib/runtime.ts) beside
+ * `codeCache`, so the first deployment shows FC's real flags; a cache `rejected` there costs the cold start the
+ * compilation the cache would have saved, nothing else.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { startEmulator } from '../local/emulator/server.js';
 import { startRedis, type RedisServer } from '../test/helpers/redis.js';
 import { FUNCTIONS, type FunctionName } from '../functions/manifest.js';
 import { CODE_CACHE_STATUS } from '../lib/runtime.js';
 
 /** The bundle runs as the body of this function, as Node runs a CommonJS module. */
-const WRAP_HEAD = '(function (exports, require, module, __filename, __dirname) {';
-const WRAP_TAIL = '\n})';
+export const WRAP_HEAD = '(function (exports, require, module, __filename, __dirname) {';
+export const WRAP_TAIL = '\n})';
 
 /** What the loader assumes of a bundle: ASCII (read as latin1), no import() or import.meta, only built-ins required. */
 export function assertLoadable(name: string, code: string): void {
@@ -28,38 +40,70 @@ export function assertLoadable(name: string, code: string): void {
     throw new Error(`${name}: the bundle requires a module that is not a Node built-in: ${required.join(', ')}`);
 }
 
-/** dist/<function>/index.mjs: compiles bundle.cjs with bundle.cache and exports its handler. */
-export function loaderSource(name: FunctionName): string {
+/** The SHA-256 of each file the loader trusts, recorded in the loader when the build made them. */
+export interface BuildDigests {
+  bundle: string;
+  cache: string;
+}
+
+export const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * dist/<function>/index.mjs: compiles bundle.cjs with bundle.cache and exports its handler. V8 checks only that
+ * a cache was made by the same V8, with the same flags, for a source of the same length; it neither checks the
+ * source's content nor (in release builds) the cache's own checksum, so an edited bundle would run the old
+ * bytecode, and a damaged cache could crash or answer wrongly. The loader therefore hands V8 the cache only when
+ * both files are byte for byte what the build made, and otherwise compiles from source.
+ */
+export function loaderSource(name: FunctionName, digests: BuildDigests): string {
   return `// ${name}: FC's entry (index.handler). Runs bundle.cjs, compiled with the V8 code cache bundle.cache
-// when this Node accepts it (made by \`npm run build\`; see scripts/code-cache.ts).
+// when both are exactly what the build made and this Node accepts the cache (see scripts/code-cache.ts).
 import { createRequire } from 'node:module';
 // Every require() in the bundle names a Node built-in: process.getBuiltinModule (Node >= 20.16) is the cheap way
 // there; createRequire (0.6 ms) only on an older Node.
 let fallback;
 const require = (id) => process.getBuiltinModule?.(id) ?? (fallback ??= createRequire(import.meta.url))(id);
 const { readFileSync } = require('node:fs');
+const { createHash } = require('node:crypto');
 const { Script } = require('node:vm');
 const { fileURLToPath } = require('node:url');
 const file = fileURLToPath(new URL('bundle.cjs', import.meta.url));
+const BUILT = ${JSON.stringify(digests)};
+const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
+const source = readFileSync(file);
 let cachedData;
 try {
   cachedData = readFileSync(file.slice(0, -4) + '.cache');
 } catch {
   // No cache next to the bundle: compile from source.
 }
+/** 'accepted'; 'rejected' (by V8: another V8 or other flags); 'mismatch' (not the build's files); 'absent'. */
+let status = cachedData === undefined ? 'absent' : undefined;
+if (cachedData !== undefined && (sha256(source) !== BUILT.bundle || sha256(cachedData) !== BUILT.cache)) {
+  status = 'mismatch';
+  cachedData = undefined;
+}
 // The build checks the bundle is ASCII, which latin1 reads as a plain copy.
-const script = new Script(${JSON.stringify(WRAP_HEAD)} + readFileSync(file, 'latin1') + ${JSON.stringify(WRAP_TAIL)}, {
+const script = new Script(${JSON.stringify(WRAP_HEAD)} + source.toString('latin1') + ${JSON.stringify(WRAP_TAIL)}, {
   filename: file,
   cachedData,
 });
-/** 'accepted', 'rejected' (another V8 or other flags: compiled from source) or 'absent'. */
-export const codeCache = cachedData === undefined ? 'absent' : script.cachedDataRejected ? 'rejected' : 'accepted';
+export const codeCache = status ?? (script.cachedDataRejected ? 'rejected' : 'accepted');
 // The bundle logs it when its instance starts (lib/runtime.ts, CODE_CACHE_STATUS).
 globalThis[Symbol.for(${JSON.stringify(CODE_CACHE_STATUS.description)})] = codeCache;
 const module = { exports: {} };
 script.runInThisContext()(module.exports, require, module, file, file.slice(0, file.lastIndexOf('/')));
 export const handler = module.exports.handler;
 `;
+}
+
+/** Writes dir/index.mjs for the bundle.cjs and bundle.cache now in dir, recording their digests. */
+export function writeLoader(dir: string, name: FunctionName): void {
+  const digest = (file: string) => sha256(readFileSync(`${dir}/${file}`));
+  writeFileSync(
+    `${dir}/index.mjs`,
+    loaderSource(name, { bundle: digest('bundle.cjs'), cache: digest('bundle.cache') }),
+  );
 }
 
 /**
@@ -155,7 +199,10 @@ async function trainingRedis(): Promise<RedisServer | undefined> {
   }
 }
 
-/** Writes dist/<function>/bundle.cache for every function in `outDir`, trained against a local emulator. */
+/**
+ * Writes dist/<function>/bundle.cache for every function in `outDir`, trained against a local emulator, then its
+ * loader, index.mjs.
+ */
 export async function writeCodeCaches(outDir: string): Promise<void> {
   const emulator = await startEmulator({ ...KEY });
   const redis = await trainingRedis();
@@ -186,4 +233,6 @@ export async function writeCodeCaches(outDir: string): Promise<void> {
   } finally {
     await Promise.all([emulator.close(), redis?.stop()]);
   }
+  // The loaders come last: each records the digests of the bundle and cache it was built with.
+  for (const name of Object.keys(FUNCTIONS) as FunctionName[]) writeLoader(`${outDir}/${name}`, name);
 }
