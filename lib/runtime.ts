@@ -43,6 +43,21 @@ async function redisStores(url: string): Promise<{ store: IdempotencyStore; ledg
   return { store: redisIdempotencyStore(client), ledger: redisBudgetLedger(client) };
 }
 
+/** Options whose value is code or a module to load, not a setting: neither they nor their value are logged. */
+const CODE_OPTIONS = new Set(['-e', '--eval', '-p', '--print', '-r', '--require', '--import', '--loader']);
+
+/** The `--flag[=value]` settings node runs under (command line, then NODE_OPTIONS): what V8's cache check sees. */
+export function nodeFlags(execArgv: readonly string[], nodeOptions = ''): string {
+  const all = [...execArgv, ...nodeOptions.split(/\s+/).filter(Boolean)];
+  return all
+    .filter(
+      (arg, i) =>
+        arg.startsWith('--') && !CODE_OPTIONS.has(arg.split('=')[0] ?? '') && !CODE_OPTIONS.has(all[i - 1] ?? ''),
+    )
+    .map((arg) => arg.slice(0, 80))
+    .join(' ');
+}
+
 /**
  * Validates the configuration at cold start (logging a clear message naming the variable once) and opens the
  * store in the background, so the first invocation does not wait for the Redis connection from scratch.
@@ -69,7 +84,11 @@ export function createRuntime(env: Env): RuntimeHolder {
   // The flags node was started with are logged too: V8 takes a code cache only under the flags it was trained with,
   // and FC's own flags are not documented (scripts/code-cache.ts).
   if (codeCache !== undefined)
-    logger.info('instance started', { node: process.version, codeCache, nodeFlags: process.execArgv.join(' ') });
+    logger.info('instance started', {
+      node: process.version,
+      codeCache,
+      nodeFlags: nodeFlags(process.execArgv, env['NODE_OPTIONS']),
+    });
 
   const build = async (c: Config): Promise<Runtime> => {
     const { store, ledger } = c.store.kind === 'redis' ? await redisStores(c.store.url) : memoryStores();

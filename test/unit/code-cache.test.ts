@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertLoadable, WRAP_HEAD, WRAP_TAIL, writeLoader } from '../../scripts/code-cache.js';
+import { nodeFlags } from '../../lib/runtime.js';
 
 describe('what the code-cache loader accepts of a bundle', () => {
   it('accepts ASCII CommonJS that requires only built-ins', () => {
@@ -117,5 +118,31 @@ describe('the loader and the build’s code cache', () => {
     expect(load(dir, { NODE_OPTIONS: '--max-old-space-size=300' })).toEqual({ codeCache: 'rejected', answer: '42' });
     rmSync(join(dir, 'bundle.cache'));
     expect(load(dir)).toEqual({ codeCache: 'absent', answer: '42' });
+  });
+});
+
+describe('the node flags an instance logs beside its codeCache', () => {
+  it.each<[string, string[], string, string]>([
+    ['none', [], '', ''],
+    [
+      "FC's older start scripts",
+      ['--max-old-space-size=460', '--max-http-header-size=16384', '--expose-gc'],
+      '',
+      '--max-old-space-size=460 --max-http-header-size=16384 --expose-gc',
+    ],
+    [
+      'NODE_OPTIONS after the command line',
+      ['--expose-gc'],
+      ' --max-old-space-size=300  --no-warnings',
+      '--expose-gc --max-old-space-size=300 --no-warnings',
+    ],
+    [
+      'never code, nor the module to load',
+      ['--input-type=module', '-e', 'secret()', '--eval=x', '--require', './a.js', '--import=./b.js'],
+      '-r ./c.js',
+      '--input-type=module',
+    ],
+  ])('%s', (_name, execArgv, nodeOptions, expected) => {
+    expect(nodeFlags(execArgv, nodeOptions)).toBe(expected);
   });
 });
