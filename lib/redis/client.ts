@@ -297,11 +297,14 @@ export function createRedisClient(url: string, options: RedisOptions = {}): Redi
       else if (c.idleMs() > settings.verifyAfterIdleMs) {
         const probe = c.send(['PING']).then(() => undefined);
         c.verifying = probe;
-        await probe.catch((err: unknown) => {
+        try {
+          await probe;
+        } catch (err) {
           // A connection found dead is replaced once; any other failure is the command's.
           if (!isDrop(err) || attempt > 0) throw err;
-        });
-        c.verifying = undefined;
+        } finally {
+          c.verifying = undefined;
+        }
       }
       if (!c.dead || attempt > 0) return c;
     }
