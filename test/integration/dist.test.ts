@@ -61,6 +61,12 @@ describe('the built dist/ bundles', () => {
     const plain = runEntry(`${root}dist/coupon-http`, 'coupon-http', healthz);
     expect(plain.codeCache).toBe('accepted');
     expect(plain.started).toMatchObject({ level: 'info', node: process.version, codeCache: 'accepted' });
+    // Started as FC's older Node runtimes start node for this 256 MB function: the cache trained under those flags.
+    const fcFlags = runEntry(`${root}dist/coupon-http`, 'coupon-http', healthz, {
+      NODE_OPTIONS: '--max-old-space-size=230 --expose-gc',
+    });
+    expect(fcFlags.codeCache).toBe('accepted');
+    expect(JSON.parse(fcFlags.result).body).toBe('{"status":"ok"}');
     const olderNode = runEntry(`${root}dist/coupon-http`, 'coupon-http', healthz, { NO_GET_BUILTIN_MODULE: '1' });
     expect(JSON.parse(olderNode.result).body).toBe('{"status":"ok"}');
     const copy = mkdtempSync(join(tmpdir(), 'code-cache-'));

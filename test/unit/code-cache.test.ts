@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertLoadable, WRAP_HEAD, WRAP_TAIL, writeLoader } from '../../scripts/code-cache.js';
+import { assertLoadable, fcLikelyFlags, WRAP_HEAD, WRAP_TAIL, writeLoader } from '../../scripts/code-cache.js';
 import { nodeFlags } from '../../lib/runtime.js';
 
 describe('what the code-cache loader accepts of a bundle', () => {
@@ -53,18 +53,28 @@ function load(dir: string, env: Record<string, string> = {}): { codeCache: strin
 describe('the loader and the build’s code cache', () => {
   let dir: string;
   let cache: Buffer;
+  /** Trained under --max-old-space-size=300, as FC's start script would set it for a 333 MB function. */
+  const flagged = ['--max-old-space-size=300'];
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'loader-'));
     writeFileSync(join(dir, 'bundle.cjs'), BUNDLE);
-    execFileSync(process.execPath, [
-      '-e',
-      TRAIN,
-      join(dir, 'bundle.cjs'),
-      join(dir, 'bundle.cache'),
-      WRAP_HEAD,
-      WRAP_TAIL,
+    for (const [flags, file] of [
+      [[], 'bundle.cache'],
+      [flagged, 'bundle.flagged.cache'],
+    ] as const)
+      execFileSync(process.execPath, [
+        ...flags,
+        '-e',
+        TRAIN,
+        join(dir, 'bundle.cjs'),
+        join(dir, file),
+        WRAP_HEAD,
+        WRAP_TAIL,
+      ]);
+    writeLoader(dir, 'coupon-http', [
+      { file: 'bundle.flagged.cache', flags: flagged },
+      { file: 'bundle.cache', flags: [] },
     ]);
-    writeLoader(dir, 'coupon-http');
     cache = readFileSync(join(dir, 'bundle.cache'));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -113,9 +123,14 @@ describe('the loader and the build’s code cache', () => {
     expect(load(dir)).toEqual({ codeCache: 'mismatch', answer: '42' });
   });
 
+  it('takes the cache trained under the flags this node runs with', () => {
+    restore();
+    expect(load(dir, { NODE_OPTIONS: '--max-old-space-size=300' })).toEqual({ codeCache: 'accepted', answer: '42' });
+  });
+
   it('reports a cache V8 refuses under other flags (rejected), and a missing one (absent), answering from source', () => {
     restore();
-    expect(load(dir, { NODE_OPTIONS: '--max-old-space-size=300' })).toEqual({ codeCache: 'rejected', answer: '42' });
+    expect(load(dir, { NODE_OPTIONS: '--max-old-space-size=301' })).toEqual({ codeCache: 'rejected', answer: '42' });
     rmSync(join(dir, 'bundle.cache'));
     expect(load(dir)).toEqual({ codeCache: 'absent', answer: '42' });
   });
@@ -144,5 +159,15 @@ describe('the node flags an instance logs beside its codeCache', () => {
     ],
   ])('%s', (_name, execArgv, nodeOptions, expected) => {
     expect(nodeFlags(execArgv, nodeOptions)).toBe(expected);
+  });
+});
+
+describe("the flags FC's older Node runtimes start node with", () => {
+  it.each([
+    [256, ['--max-old-space-size=230', '--expose-gc']],
+    [512, ['--max-old-space-size=460', '--expose-gc']],
+    [1024, ['--max-old-space-size=921', '--expose-gc']],
+  ])('for %i MB: $(expr memory \\* 9 / 10) MB of old space, and --expose-gc', (memory, flags) => {
+    expect(fcLikelyFlags(memory)).toEqual(flags);
   });
 });
