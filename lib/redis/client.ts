@@ -30,6 +30,10 @@ import { parseRedisUrl, type RedisEndpoint } from './url.js';
  *   cluster's proxy endpoint), READONLY from a replica after a failover (the connection is replaced, so the next
  *   command reaches the new primary behind the same name), a database index the server does not have, and a
  *   server without Lua.
+ *
+ * Why our own and not a library's: ioredis and node-redis decide re-sending for the whole connection (ioredis's
+ * `autoResendUnfulfilledCommands`, on by default, writes every command still unanswered again after a
+ * reconnect), which for a budget reservation would count its amount twice; here it is decided per command.
  */
 export interface RedisClient {
   /** One command; a trailing `{ retrySafe: true }` lets it be sent again after a dropped connection. */
