@@ -264,6 +264,11 @@ class Connection {
   }
 }
 
+function unusable(err: Error): RedisClient {
+  const fail = () => Promise.reject(err);
+  return { call: fail, script: () => fail, disconnect: () => undefined };
+}
+
 function splitArgs(input: CallArgs): { args: string[]; options: CallOptions } {
   const last = input[input.length - 1];
   if (typeof last === 'object') return { args: input.slice(0, -1) as string[], options: last };
@@ -272,8 +277,14 @@ function splitArgs(input: CallArgs): { args: string[]; options: CallOptions } {
 
 const isDrop = (err: unknown): boolean => err instanceof RedisConnectionError && err.dropped;
 
+/** A client for the URL; a URL it cannot use fails every command with a RedisUrlError, as a server that is down. */
 export function createRedisClient(url: string, options: RedisOptions = {}): RedisClient {
-  const endpoint = parseRedisUrl(url);
+  let endpoint: RedisEndpoint;
+  try {
+    endpoint = parseRedisUrl(url);
+  } catch (err) {
+    return unusable(err instanceof Error ? err : new Error(String(err)));
+  }
   const settings: Required<RedisOptions> = {
     commandTimeoutMs: options.commandTimeoutMs ?? 2000,
     connectTimeoutMs: options.connectTimeoutMs ?? 2000,

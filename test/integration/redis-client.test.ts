@@ -381,8 +381,12 @@ describe('answers that mean the URL names the wrong server', () => {
     const client = createRedisClient(`${redis.url}/99`);
     await expect(client.call('GET', 'k')).rejects.toThrow(/names database 99, which this server does not have/);
     client.disconnect();
-    expect(() => createRedisClient(`${redis.url}/coupons`)).toThrow(RedisUrlError);
-    expect(() => createRedisClient(`${redis.url}/coupons`)).toThrow(/must be a whole number/);
+    const unusable = createRedisClient(`${redis.url}/coupons`);
+    await expect(unusable.call('PING')).rejects.toThrow(RedisUrlError);
+    await expect(guarded('read', () => unusable.call('GET', 'k'))).rejects.toMatchObject({
+      name: 'StoreError',
+      message: expect.stringMatching(/must be a whole number/),
+    });
     const ok = createRedisClient(`${redis.url}/3`);
     expect(await ok.call('PING')).toBe('PONG');
     ok.disconnect();
