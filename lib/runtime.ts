@@ -8,6 +8,7 @@ import { createLogger, type Logger } from './log.js';
 import { createResellerTradeClient, type ResellerTradeClient } from './resellertrade/client.js';
 import { createRateLimiter, type RateLimiter } from './resellertrade/rate-limiter.js';
 import { createHttpTransport } from './http/transport.js';
+import { parseRedisUrl, RedisUrlError } from './redis/url.js';
 
 /** Set by dist/<function>/index.mjs: whether V8 accepted the bundle's code cache (scripts/code-cache.ts). */
 export const CODE_CACHE_STATUS = Symbol.for('coupon-sender.code-cache');
@@ -45,6 +46,21 @@ async function redisStores(c: Config, url: string): Promise<{ store: Idempotency
   };
 }
 
+/** Options whose value is code or a module to load, not a setting: neither they nor their value are logged. */
+const CODE_OPTIONS = new Set(['-e', '--eval', '-p', '--print', '-r', '--require', '--import', '--loader']);
+
+/** The `--flag[=value]` settings node runs under (command line, then NODE_OPTIONS): what V8's cache check sees. */
+export function nodeFlags(execArgv: readonly string[], nodeOptions = ''): string {
+  const all = [...execArgv, ...nodeOptions.split(/\s+/).filter(Boolean)];
+  return all
+    .filter(
+      (arg, i) =>
+        arg.startsWith('--') && !CODE_OPTIONS.has(arg.split('=')[0] ?? '') && !CODE_OPTIONS.has(all[i - 1] ?? ''),
+    )
+    .map((arg) => arg.slice(0, 80))
+    .join(' ');
+}
+
 /**
  * Validates the configuration at cold start (logging a clear message naming the variable once) and opens the
  * store in the background, so the first invocation does not wait for the Redis connection from scratch.
@@ -54,16 +70,28 @@ export function createRuntime(env: Env): RuntimeHolder {
   let failure: AppError | undefined;
   try {
     config = loadConfig(env);
+    // The URL's form is checked here, once, so a bad database path is named at cold start, not per request.
+    if (config.store.kind === 'redis') parseRedisUrl(config.store.url);
   } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    failure = new AppError(500, 'InvalidConfiguration', err.message);
+    if (err instanceof RedisUrlError)
+      failure = new AppError(500, 'InvalidConfiguration', `IDEMPOTENCY_STORE: ${err.message}`);
+    else if (err instanceof ConfigError) failure = new AppError(500, 'InvalidConfiguration', err.message);
+    else throw err;
+    config = undefined;
   }
   const logger = createLogger(config?.logLevel ?? 'info', { function: env['FC_FUNCTION_NAME'] });
   if (failure)
     logger.error('invalid configuration: every invocation will fail until it is fixed', { problems: failure.message });
   const codeCache = (globalThis as { [CODE_CACHE_STATUS]?: string })[CODE_CACHE_STATUS];
   // Whether this Node took the build's code cache is known only where it runs: each instance says so once.
-  if (codeCache !== undefined) logger.info('instance started', { node: process.version, codeCache });
+  // The flags node was started with are logged too: V8 takes a code cache only under the flags it was trained with,
+  // and FC's own flags are not documented (scripts/code-cache.ts).
+  if (codeCache !== undefined)
+    logger.info('instance started', {
+      node: process.version,
+      codeCache,
+      nodeFlags: nodeFlags(process.execArgv, env['NODE_OPTIONS']),
+    });
 
   const build = async (c: Config): Promise<Runtime> => {
     const { store, ledger } = c.store.kind === 'redis' ? await redisStores(c, c.store.url) : memoryStores();

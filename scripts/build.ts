@@ -8,9 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { compileSchemas, generatedPath } from './compile-schemas.js';
 import { copyCaBundle } from './ca-bundle.js';
-import { assertLoadable, loaderSource, writeCodeCaches } from './code-cache.js';
+import { assertLoadable, writeCodeCaches } from './code-cache.js';
 
-import { FUNCTIONS, type FunctionName } from '../functions/manifest.js';
+import { FUNCTIONS } from '../functions/manifest.js';
 
 export { FUNCTIONS };
 
@@ -71,8 +71,8 @@ export async function buildAll(
     const leaked = inputs.filter((p) => p.startsWith('local/') || p.startsWith('test/') || p.startsWith('bench/'));
     if (leaked.length > 0) throw new Error(`${name} bundles files that must never ship: ${leaked.join(', ')}`);
     assertLoadable(name, readFileSync(outfile, 'latin1'));
-    writeFileSync(`${outDir}/${name}/index.mjs`, loaderSource(name as FunctionName));
   }
+  // Trains each bundle's code cache, then writes its loader (index.mjs), which records both files' digests.
   await writeCodeCaches(outDir);
   if (caFile)
     copyCaBundle(

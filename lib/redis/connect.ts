@@ -1,7 +1,13 @@
 import { StoreError } from '../idempotency/types.js';
-import { createRedisClient, type RedisClient, type RedisOptions } from './client.js';
+import {
+  createRedisClient,
+  type CallOptions,
+  type RedisClient,
+  type RedisOptions,
+  type ScriptRunner,
+} from './client.js';
 
-export type { RedisClient, RedisOptions };
+export type { CallOptions, RedisClient, RedisOptions, ScriptRunner };
 
 /**
  * What a Redis error may say without leaking: its own words, never a URL with credentials, nor the arguments

@@ -26,9 +26,11 @@ export const TEST_CA_FILE = fileURLToPath(new URL('../fixtures/tls/cert.pem', im
 /**
  * A real redis-server on a free loopback port, without persistence; it can be stopped and started again. With a
  * password, clients must authenticate (the URL carries it). With `tls`, it speaks only TLS, with the certificate
- * for `localhost` in test/fixtures/tls/, and its URL is `rediss://localhost:…`.
+ * for `localhost` in test/fixtures/tls/, and its URL is `rediss://localhost:…`. `args` are more redis-server options.
  */
-export async function startRedis(options: { password?: string; tls?: boolean } = {}): Promise<RedisServer> {
+export async function startRedis(
+  options: { password?: string; tls?: boolean; args?: string[] } = {},
+): Promise<RedisServer> {
   const port = await freePort();
   let child: ChildProcess | undefined;
   const listen = options.tls
@@ -38,6 +40,7 @@ export async function startRedis(options: { password?: string; tls?: boolean } =
   if (options.tls)
     args.push('--tls-cert-file', TEST_CA_FILE, '--tls-key-file', TEST_CA_FILE.replace(/cert\.pem$/, 'key.pem'));
   if (options.password) args.push('--requirepass', options.password);
+  args.push(...(options.args ?? []));
   const start = async () => {
     child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     // However a test file ends (an afterAll that threw first included), its servers end with it.

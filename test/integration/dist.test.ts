@@ -56,24 +56,46 @@ describe('the built dist/ bundles', () => {
     expect(timer).toMatchObject({ Success: false, Code: 'InvalidJson' });
   });
 
-  it('start from the V8 code cache the build made, and without it when it is missing or made elsewhere', () => {
+  it('start from the V8 code cache the build made, and without it when it is missing, made elsewhere or not the build’s', () => {
     const healthz = httpEvent('/healthz', '', { method: 'GET' });
     const plain = runEntry(`${root}dist/coupon-http`, 'coupon-http', healthz);
     expect(plain.codeCache).toBe('accepted');
     expect(plain.started).toMatchObject({ level: 'info', node: process.version, codeCache: 'accepted' });
+    // Started as FC's older Node runtimes start node for this 256 MB function: the cache trained under those flags.
+    const fcFlags = runEntry(`${root}dist/coupon-http`, 'coupon-http', healthz, {
+      NODE_OPTIONS: '--max-old-space-size=230 --expose-gc',
+    });
+    expect(fcFlags.codeCache).toBe('accepted');
+    expect(JSON.parse(fcFlags.result).body).toBe('{"status":"ok"}');
     const olderNode = runEntry(`${root}dist/coupon-http`, 'coupon-http', healthz, { NO_GET_BUILTIN_MODULE: '1' });
     expect(JSON.parse(olderNode.result).body).toBe('{"status":"ok"}');
     const copy = mkdtempSync(join(tmpdir(), 'code-cache-'));
     try {
       cpSync(`${root}dist/coupon-http`, copy, { recursive: true });
-      const cache = readFileSync(`${copy}/bundle.cache`);
-      // A cache from another V8 (version and flags sit in its header) is refused, and the bundle compiles as usual.
-      cache.writeUInt32LE((cache.readUInt32LE(4) ^ 0xffffffff) >>> 0, 4);
-      writeFileSync(`${copy}/bundle.cache`, cache);
-      const rejected = runEntry(copy, 'coupon-http', healthz);
+      // A cache made under other V8 flags (as FC's --max-old-space-size) is refused by V8; the bundle compiles as usual.
+      const rejected = runEntry(copy, 'coupon-http', healthz, { NODE_OPTIONS: '--max-old-space-size=300' });
       expect(rejected.codeCache).toBe('rejected');
-      expect(rejected.started).toMatchObject({ codeCache: 'rejected' });
+      expect(rejected.started).toMatchObject({
+        codeCache: 'rejected',
+        nodeFlags: '--input-type=module --max-old-space-size=300',
+      });
       expect(JSON.parse(rejected.result).body).toBe('{"status":"ok"}');
+      // A bundle edited after the build, same length: V8 would run the cache's old bytecode; the loader refuses it.
+      const bundle = readFileSync(`${copy}/bundle.cjs`, 'latin1');
+      expect(bundle).toContain(`'{"status":"ok"}'`);
+      writeFileSync(`${copy}/bundle.cjs`, bundle.replace(`'{"status":"ok"}'`, `'{"status":"OK"}'`), 'latin1');
+      const edited = runEntry(copy, 'coupon-http', healthz);
+      expect(edited.codeCache).toBe('mismatch');
+      expect(edited.started).toMatchObject({ codeCache: 'mismatch' });
+      expect(JSON.parse(edited.result).body).toBe('{"status":"OK"}');
+      writeFileSync(`${copy}/bundle.cjs`, bundle, 'latin1');
+      // One flipped bit in the cache: refused before V8 sees it, never a crash or a wrong answer.
+      const cache = readFileSync(`${copy}/bundle.cache`);
+      cache[cache.length >> 1] = (cache[cache.length >> 1] ?? 0) ^ 0x04;
+      writeFileSync(`${copy}/bundle.cache`, cache);
+      const flipped = runEntry(copy, 'coupon-http', healthz);
+      expect(flipped.codeCache).toBe('mismatch');
+      expect(JSON.parse(flipped.result).body).toBe('{"status":"ok"}');
       rmSync(`${copy}/bundle.cache`);
       const absent = runEntry(copy, 'coupon-http', healthz);
       expect(absent.codeCache).toBe('absent');
