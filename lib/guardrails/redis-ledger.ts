@@ -45,8 +45,10 @@ export function redisBudgetLedger(
   prefix = 'coupon:budget:',
   wait: ReplicaWait = NO_REPLICA_WAIT,
 ): BudgetLedger {
-  const reserve = client.script(RESERVE);
-  const release = client.script(RELEASE);
+  // Both scripts are keyed by the reservation id, so running one twice has the effect of once: the client may
+  // send them again on a new connection when the first dropped before any reply.
+  const reserve = client.script(RESERVE, { retrySafe: true });
+  const release = client.script(RELEASE, { retrySafe: true });
   const keys = (key: string) => [`${prefix}{${key}}`, `${prefix}{${key}}:r`];
   return {
     reserve: (key, ref, cents, limitCents, ttlMs) =>
