@@ -52,6 +52,7 @@ Commands:
   send        issue coupons (flags or --file with a flat, envelope or batch request); --dry-run checks only
   status      show an operation's record: state, chunks, each recipient's status and coupon id
   reconcile   settle UNKNOWN recipients with GetCouponPage; --resend sends the never-issued again
+  publish     put a send request on the event bus as a CloudEvent, as a producer does (EventBridge PutEvents)
 
 Run coupon <command> --help for its options. Reference: docs/cli.md.
 
@@ -85,6 +86,28 @@ its status there.
 ${STORE_HELP}
 
 ${EXIT_HELP}`,
+  publish: `Usage: coupon publish --id EVENT_ID --template ID --uid UID:AMOUNT [--uid UID:AMOUNT …] [options]
+       coupon publish --id EVENT_ID --file request.json [options]
+
+Puts the send request on the event bus as one CloudEvent ({specversion, id, source, type, data: the request}),
+signed as EventBridge's SDKs sign PutEvents. The rule on the bus invokes coupon-event asynchronously, and the
+operation's RequestId is <source>:<id> unless the request names its own: publishing the same event again never
+issues twice. The request's JSON text goes in unchanged (ids stay the digits typed).
+  --id ID                   the event id (default: --request-id)
+  --source SOURCE           the event source the rule matches (default acs.coupon.campaign)
+  --type TYPE               the event type (default coupon:Send)
+  --bus NAME                the event bus (default coupon-sender)
+  The request flags and --file as for coupon send (coupon send --help).
+
+Where it goes (default: the local stack at http://127.0.0.1:$PORT, whose gateway routes PutEvents through the
+same rule, signed with the first LOCAL_CALLER_KEYS key when that is set):
+  --region R                the region's EventBridge endpoint (https://<account>.eventbridge.<R>.aliyuncs.com;
+                            needs --account-id or ALIBABA_CLOUD_ACCOUNT_ID), signed with ALIBABA_CLOUD_ACCESS_KEY_*
+  --eventbridge-endpoint URL  another endpoint
+
+Output: the bus's answer (--json: {status, RequestId, FailedEntryCount, EntryList}).
+
+${EXIT_HELP}`,
   reconcile: `Usage: coupon reconcile --request-id ID [--seller ID --from-app APP] [--store URL] [--resend] [options]
 
 For each UNKNOWN recipient, asks GetCouponPage which coupons the uid holds under the operation's template.
@@ -115,6 +138,7 @@ ${EXIT_HELP}`,
 };
 
 type Command = keyof Omit<typeof HELP, 'main'>;
+const COMMANDS: readonly string[] = ['send', 'status', 'reconcile', 'publish'];
 
 const SEND = {
   ...COMMON,
@@ -128,6 +152,14 @@ const SEND = {
   'dry-run': { type: 'boolean' },
 } as const;
 const STATUS = { ...COMMON, ...OPERATION, store: { type: 'string' } } as const;
+const PUBLISH = {
+  ...SEND,
+  id: { type: 'string' },
+  source: { type: 'string' },
+  type: { type: 'string' },
+  bus: { type: 'string' },
+  'eventbridge-endpoint': { type: 'string' },
+} as const;
 const RECONCILE = {
   ...COMMON,
   ...OPERATION,
@@ -139,13 +171,15 @@ const RECONCILE = {
 } as const;
 
 function parse(command: Command, args: string[]): Record<string, unknown> {
-  const options = command === 'send' ? SEND : command === 'status' ? STATUS : RECONCILE;
+  const options =
+    command === 'send' ? SEND : command === 'status' ? STATUS : command === 'publish' ? PUBLISH : RECONCILE;
   return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
 }
 
 async function run(command: Command, values: Record<string, unknown>, env: Env, output: Output): Promise<number> {
   if (command === 'send') return (await import('./send.js')).send(values, env, output);
   if (command === 'status') return (await import('./status.js')).status(values, env, output);
+  if (command === 'publish') return (await import('./publish.js')).publish(values, env, output);
   return (await import('./reconcile.js')).reconcile(values, env, output);
 }
 
@@ -159,18 +193,18 @@ export async function main(argv: readonly string[], env: Env, io: Io): Promise<n
     io.out(HELP.main);
     return command === undefined ? EXIT.usage : EXIT.ok;
   }
-  if (command !== 'send' && command !== 'status' && command !== 'reconcile') {
+  if (!COMMANDS.includes(command)) {
     io.note(`coupon: unknown command "${command.slice(0, 40)}"\n\n${HELP.main}`);
     return EXIT.usage;
   }
   try {
-    const values = parse(command, [...rest]);
+    const values = parse(command as Command, [...rest]);
     if (values['help']) {
-      io.out(HELP[command]);
+      io.out(HELP[command as Command]);
       return EXIT.ok;
     }
     const output: Output = { ...io, json: values['json'] === true, showUids: values['show-uids'] === true };
-    return await run(command, values, env, output);
+    return await run(command as Command, values, env, output);
   } catch (err) {
     if (err instanceof UsageError || isParseError(err)) {
       io.note(`coupon ${command}: ${err.message}\n(see coupon ${command} --help)`);

@@ -50,7 +50,7 @@ export function requestFromFlags(o: SendOptions, env: Env): string {
 }
 
 /** The request's JSON text: the file (`-` for stdin), or the flags. */
-function bodyOf(o: SendOptions, env: Env): string {
+export function bodyOf(o: SendOptions, env: Env): string {
   if (o.file === undefined) return requestFromFlags(o, env);
   try {
     return readFileSync(o.file === '-' ? 0 : o.file, 'utf8');
