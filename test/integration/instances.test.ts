@@ -9,22 +9,16 @@ import { cloudEvent } from '../fixtures/requests.js';
 import {
   call,
   emulatorStats,
+  instances,
   invoke,
   ledger,
   postJson,
+  procState,
   rid,
   startStack,
   type Answer,
   type Stack,
 } from '../helpers/stack.js';
-
-interface Listed {
-  function: string;
-  pid: number;
-  state: 'busy' | 'frozen' | 'starting';
-  invocations: number;
-  startedAt: string;
-}
 
 const request = (requestId: string, uids: Array<number | string>, amount = 1) => ({
   SellerId: 3944837183,
@@ -35,21 +29,6 @@ const request = (requestId: string, uids: Array<number | string>, amount = 1) =>
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function instances(stack: Stack, fn?: string): Promise<Listed[]> {
-  const listed = ((await call(`${stack.gateway}/__gateway/instances`)).json as { instances: Listed[] }).instances;
-  return fn ? listed.filter((i) => i.function === fn) : listed;
-}
-
-/** The process state letter from /proc (R, S, T for stopped, Z…), or undefined once the process is gone. */
-function procState(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-  } catch {
-    return undefined;
-  }
-}
 
 const alive = (pid: number) => {
   const state = procState(pid);
