@@ -72,6 +72,13 @@ async function loadFunctions(modules: Record<string, string>): Promise<Record<st
 
 type InstanceMode = 'processes' | 'inline';
 
+/** The registry key of a `Symbol.for` symbol: how an instance names the same global symbol. */
+function keyOf(symbol: symbol): string {
+  const key = Symbol.keyFor(symbol);
+  if (key === undefined) throw new Error(`${String(symbol)} is not a global symbol`);
+  return key;
+}
+
 function instanceMode(): InstanceMode {
   const raw = process.env['LOCAL_INSTANCES'] || 'processes';
   if (raw === 'processes' || raw === 'inline') return raw;
@@ -120,11 +127,15 @@ async function startFunctions(
   },
   logTap: LogTap,
 ): Promise<Functions> {
-  // One memory store and budget ledger for every function and instance: what a deployed shared store gives.
+  // One memory store and budget ledger for every function and instance: what a deployed shared store gives. Each
+  // goes where lib/ looks for a host's shared one: a global symbol here, its proxy in every instance.
   const memoryStore = createMemoryStore();
-  const ledger = createMemoryLedger();
+  const shared = new Map<symbol, object>([
+    [SHARED_MEMORY_STORE, memoryStore],
+    [SHARED_MEMORY_LEDGER, createMemoryLedger()],
+  ]);
   if (mode === 'inline') {
-    Object.assign(globalThis, { [SHARED_MEMORY_STORE]: memoryStore, [SHARED_MEMORY_LEDGER]: ledger });
+    for (const [symbol, object] of shared) Object.assign(globalThis, { [symbol]: object });
     logTap.observeThisProcess();
     return { invoker: inlineInvoker(await loadFunctions(modules)), prewarm: async () => undefined, memoryStore };
   }
@@ -141,7 +152,8 @@ async function startFunctions(
     maxInstances: atLeastOne('LOCAL_MAX_INSTANCES', 8),
     overflow: overflowMode(),
     idleSeconds: num('LOCAL_INSTANCE_IDLE_SECONDS', 300),
-    shared: createSharedServer({ store: memoryStore, ledger }),
+    shared: createSharedServer(Object.fromEntries([...shared].map(([symbol, object]) => [keyOf(symbol), object]))),
+    sharedKeys: [...shared.keys()].map(keyOf),
     log: (fields) => line({ component: 'gateway', ...fields }),
     onLine: (text, requestId) => {
       process.stdout.write(`${text}\n`);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FcContext, FcCredentials } from '../../lib/fc.js';
 import { Instance } from './instance.js';
 import type { InstanceInfo, InvocationOutcome, Invoker } from './invoker.js';
+import { SHARED_OBJECTS_ENV } from './protocol.js';
 import { startReaper } from './reaper.js';
 import type { SharedServer } from './shared-server.js';
 
@@ -28,6 +29,8 @@ export interface PoolOptions {
   overflow: 'wait' | 'reject';
   idleSeconds: number;
   shared: SharedServer;
+  /** The keys of the global symbols the shared objects go under in each instance. */
+  sharedKeys: string[];
   log(fields: Record<string, unknown>): void;
   /** Each line an instance writes to stdout, with the request id of its invocation then (for log tails). */
   onLine(line: string, requestId: string | undefined): void;
@@ -81,6 +84,7 @@ export function createInstancePool(options: PoolOptions): Invoker & { prewarm():
     FC_ACCOUNT_ID: options.accountId,
     FC_INSTANCE_ID: `c-${randomBytes(12).toString('hex')}`,
     LOCAL_INSTANCE_ENTRY: setup.entry,
+    [SHARED_OBJECTS_ENV]: JSON.stringify(options.sharedKeys),
     // FC gives the role's keys to the code twice: in context.credentials and in these variables.
     ...(options.credentials.accessKeyId ? { ALIBABA_CLOUD_ACCESS_KEY_ID: options.credentials.accessKeyId } : {}),
     ...(options.credentials.accessKeySecret

@@ -23,8 +23,14 @@ export type FromInstance =
   | { type: 'result'; id: number; ok: false; error: InvocationError }
   | { type: 'shared-call'; call: number; target: SharedTarget; method: string; args: unknown[] };
 
-/** The gateway's process-wide objects an instance reaches through the channel. */
-export type SharedTarget = 'store' | 'ledger';
+/**
+ * One of the gateway's process-wide objects an instance reaches through the channel, named by the key of the
+ * global symbol (`Symbol.for(key)`) under which lib/ looks for a host's shared object.
+ */
+export type SharedTarget = string;
+
+/** The instance's environment variable that lists the shared objects' keys (JSON array). */
+export const SHARED_OBJECTS_ENV = 'LOCAL_SHARED_OBJECTS';
 
 /**
  * Written by the runner to stdout after an invocation's last line, before its result: the gateway's cut between

@@ -2,12 +2,10 @@
  * One FC instance process: loads one function (its sources or its built bundle, named by LOCAL_INSTANCE_ENTRY)
  * and runs the invocations the gateway sends over the fork channel, one at a time. Before the function loads,
  * the gateway's memory store and budget ledger are put where lib/ looks for a host's shared ones, as proxies over
- * the channel, so every instance sees the same records without Redis. Started only by local/instances/instance.ts.
+ * the channel (one per key in LOCAL_SHARED_OBJECTS), so every instance sees the same records without Redis. Started only by local/instances/instance.ts.
  */
-import { SHARED_MEMORY_LEDGER } from '../../lib/guardrails/ledger.js';
-import { SHARED_MEMORY_STORE } from '../../lib/idempotency/memory.js';
 import type { FcContext } from '../../lib/fc.js';
-import { END_MARK, errorOf, type FromInstance, type ToInstance } from './protocol.js';
+import { END_MARK, errorOf, SHARED_OBJECTS_ENV, type FromInstance, type ToInstance } from './protocol.js';
 import { createSharedClient } from './shared-proxy.js';
 
 type Handler = (event: Buffer, context: FcContext) => Promise<unknown>;
@@ -22,10 +20,8 @@ const send = (message: FromInstance) => {
 };
 
 const shared = createSharedClient(send);
-Object.assign(globalThis, {
-  [SHARED_MEMORY_STORE]: shared.handle('store'),
-  [SHARED_MEMORY_LEDGER]: shared.handle('ledger'),
-});
+const keys = JSON.parse(process.env[SHARED_OBJECTS_ENV] ?? '[]') as string[];
+for (const key of keys) Object.assign(globalThis, { [Symbol.for(key)]: shared.handle(key) });
 // The gateway is gone (stopped, or killed): an instance never outlives it.
 process.on('disconnect', () => {
   shared.failAll();

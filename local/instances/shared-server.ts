@@ -11,7 +11,7 @@ const isAsyncIterable = (v: unknown): v is AsyncIterable<unknown> =>
  * answers with its result (an async iterable's items, collected). Each method of the memory store and ledger is
  * atomic in this one process, so instances see them exactly as functions sharing a process did.
  */
-export function createSharedServer(targets: Partial<Record<SharedTarget, object>>) {
+export function createSharedServer(targets: Record<SharedTarget, object>) {
   return async (message: Call): Promise<Reply> => {
     const reply = (value: unknown, iterable: boolean): Reply => ({
       type: 'shared-reply',
