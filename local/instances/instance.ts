@@ -79,7 +79,8 @@ export class Instance {
         this.crashed(code, signal);
         spec.onExit(this);
       });
-      this.child.once('error', (err) => reject(new InitFailed(err.message)));
+      // Spawn failures and failed signals both land here; neither may escape as an unhandled 'error' event.
+      this.child.on('error', (err) => reject(new InitFailed(err.message)));
     });
     // Whoever awaits `ready` sees the failure; this keeps an unawaited one from being reported unhandled.
     this.ready.catch(() => undefined);
