@@ -289,3 +289,16 @@ describe('LOCAL_INSTANCES=inline', () => {
     }
   });
 });
+
+describe('instance settings', () => {
+  it.each([
+    ['LOCAL_INSTANCES', 'threads', 'LOCAL_INSTANCES must be "processes"'],
+    ['LOCAL_MAX_INSTANCES', '0', 'LOCAL_MAX_INSTANCES must be a whole number >= 1'],
+    ['LOCAL_MAX_INSTANCES', '2.5', 'LOCAL_MAX_INSTANCES must be a whole number >= 1'],
+    ['LOCAL_INSTANCE_OVERFLOW', 'drop', 'LOCAL_INSTANCE_OVERFLOW must be "wait" or "reject"'],
+    ['LOCAL_INSTANCE_IDLE_SECONDS', 'soon', 'LOCAL_INSTANCE_IDLE_SECONDS must be a number >= 0'],
+    ['FUNCTION_TIMEOUT_SECONDS', '0', 'FUNCTION_TIMEOUT_SECONDS must be a number > 0'],
+  ])('refuses %s=%s at start, naming it', async (name, value, message) => {
+    await expect(startStack({ [name]: value })).rejects.toThrow(message);
+  });
+});
