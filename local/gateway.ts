@@ -201,7 +201,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const tail = options.logTap && header(req, 'x-fc-log-type')?.toLowerCase() === 'tail' ? options.logTap : undefined;
     tail?.start(requestId);
     const outcome: InvocationOutcome = await invoker.invoke(name, event, contextFor(name, requestId));
-    const headers = { 'x-fc-request-id': requestId, ...(tail ? { 'x-fc-log-result': tail.finish(requestId) } : {}) };
+    const headers = {
+      'x-fc-request-id': requestId,
+      ...(outcome.kind !== 'throttled' && outcome.instanceId ? { 'x-fc-instance-id': outcome.instanceId } : {}),
+      ...(tail ? { 'x-fc-log-result': tail.finish(requestId) } : {}),
+    };
     if (outcome.kind === 'throttled') {
       refuse(res, THROTTLED(outcome.message), requestId);
       return undefined;

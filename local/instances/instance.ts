@@ -11,6 +11,8 @@ const END_MARK_GRACE_MS = 1_000;
 
 export interface InstanceSpec {
   functionName: string;
+  /** FC_INSTANCE_ID, which FC also sends back in `x-fc-instance-id`. */
+  instanceId: string;
   /** node flags before the runner (`--import tsx`, which loads both the runner and TypeScript sources). */
   execArgv: string[];
   env: NodeJS.ProcessEnv;
@@ -29,8 +31,11 @@ interface Running {
   result?: Extract<FromInstance, { type: 'result' }>;
   endSeen: boolean;
   timers: NodeJS.Timeout[];
-  finish(outcome: InvocationOutcome): void;
+  finish(outcome: Ran): void;
 }
+
+/** How an invocation an instance took ended (throttling happens before any instance is involved). */
+type Ran = Exclude<InvocationOutcome, { kind: 'throttled' }>;
 
 export class InitFailed extends Error {
   override name = 'InitFailed';
@@ -101,7 +106,7 @@ export class Instance {
   }
 
   /** Runs one invocation (thawing a frozen instance first); never rejects. */
-  invoke(event: Buffer, context: FcContext, timeoutSeconds: number): Promise<InvocationOutcome> {
+  invoke(event: Buffer, context: FcContext, timeoutSeconds: number): Promise<Ran> {
     return new Promise((resolve) => {
       const id = ++this.nextId;
       const running: Running = {
@@ -114,7 +119,7 @@ export class Instance {
           if (this.running !== running) return;
           this.running = undefined;
           for (const t of running.timers) clearTimeout(t);
-          resolve(outcome);
+          resolve({ ...outcome, instanceId: this.spec.instanceId });
         },
       };
       this.running = running;

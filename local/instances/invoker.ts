@@ -3,9 +3,9 @@ import type { InvocationError } from './protocol.js';
 
 /** How one invocation ended, as the gateway must answer it. */
 export type InvocationOutcome =
-  | { kind: 'ok'; value: unknown }
+  | { kind: 'ok'; value: unknown; instanceId?: string }
   /** The function threw, ran past its timeout, or its process died: FC's UnhandledInvocationError. */
-  | { kind: 'error'; error: InvocationError; cause: 'threw' | 'timeout' | 'crash' }
+  | { kind: 'error'; error: InvocationError; cause: 'threw' | 'timeout' | 'crash'; instanceId?: string }
   /** No instance could take it (LOCAL_INSTANCE_OVERFLOW=reject, or none came free in time): FC's 429. */
   | { kind: 'throttled'; message: string };
 

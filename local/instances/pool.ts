@@ -74,7 +74,7 @@ export function createInstancePool(options: PoolOptions): Invoker & { prewarm():
     return pool;
   };
 
-  const envFor = (name: string, setup: FunctionSetup): NodeJS.ProcessEnv => ({
+  const envFor = (name: string, setup: FunctionSetup, instanceId: string): NodeJS.ProcessEnv => ({
     ...options.env,
     FC_FUNCTION_NAME: name,
     FC_FUNCTION_HANDLER: setup.handler,
@@ -82,7 +82,7 @@ export function createInstancePool(options: PoolOptions): Invoker & { prewarm():
     FC_FUNC_CODE_PATH: setup.codePath,
     FC_REGION: options.region,
     FC_ACCOUNT_ID: options.accountId,
-    FC_INSTANCE_ID: `c-${randomBytes(12).toString('hex')}`,
+    FC_INSTANCE_ID: instanceId,
     LOCAL_INSTANCE_ENTRY: setup.entry,
     [SHARED_OBJECTS_ENV]: JSON.stringify(options.sharedKeys),
     // FC gives the role's keys to the code twice: in context.credentials and in these variables.
@@ -115,10 +115,12 @@ export function createInstancePool(options: PoolOptions): Invoker & { prewarm():
     const setup = options.functions[name];
     if (!setup || closing) return { outcome: throttled(name) };
     const started = Date.now();
+    const instanceId = `c-${randomBytes(12).toString('hex')}`;
     const instance: Instance = new Instance({
       functionName: name,
+      instanceId,
       execArgv: options.execArgv,
-      env: envFor(name, setup),
+      env: envFor(name, setup, instanceId),
       shared: options.shared,
       onLine: options.onLine,
       onStderr: (chunk) => process.stderr.write(chunk),

@@ -128,6 +128,11 @@ describe('instance processes (the default)', () => {
     const after = await instances(stack, 'coupon-event');
     expect(after.reduce((s, i) => s + i.invocations, 0)).toBe(before.reduce((s, i) => s + i.invocations, 0) + 1);
     for (const i of after) expect([i.state, procState(i.pid)]).toEqual(['frozen', 'T']);
+    // As FC does, the answer names the instance that ran it: the one whose FC_INSTANCE_ID it is.
+    const served = after.find((i) => i.invocations > (before.find((b) => b.pid === i.pid)?.invocations ?? 0));
+    expect(readFileSync(`/proc/${served?.pid}/environ`, 'utf8').split('\0')).toContain(
+      `FC_INSTANCE_ID=${answer.headers.get('x-fc-instance-id')}`,
+    );
   });
 
   it('answers a sync invocation whose instance is killed mid-send as FC does; the redelivery never re-sends', async () => {
