@@ -80,9 +80,6 @@ const errorOf = (err: unknown): InvocationError => ({
   errorType: err instanceof Error ? err.name : 'Error',
 });
 
-/** FC's answer when no instance can take an invocation (its per-function instance limit): 429 ResourceThrottled. */
-const THROTTLED = (message: string) => new GatewayRefusal(429, 'ResourceThrottled', message);
-
 /** A refusal by the gateway itself, in FC's error shape: `Code`, `Message`, `RequestId`, and the header. */
 class GatewayRefusal extends Error {
   constructor(
@@ -93,6 +90,9 @@ class GatewayRefusal extends Error {
     super(message);
   }
 }
+
+/** FC's answer when no instance can take an invocation (its per-function instance limit): 429 ResourceThrottled. */
+const THROTTLED = (message: string) => new GatewayRefusal(429, 'ResourceThrottled', message);
 
 function refuse(res: http.ServerResponse, err: GatewayRefusal, requestId = fcRequestId()): void {
   const body = JSON.stringify({ Code: err.code, Message: err.message, RequestId: requestId });
@@ -130,8 +130,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   /**
-   * FC's async delivery: a failed attempt (thrown, timed out, instance crashed) is retried on another instance
-   * up to 3 times; a throttled one waits and tries again without counting as an attempt, as FC backs off.
+   * FC's async delivery: a failed attempt (thrown, timed out, instance crashed) is retried up to 3 times, on
+   * whichever instance is free (a crashed or timed-out one is gone); a throttled one waits and tries again
+   * without counting as an attempt, as FC backs off.
    */
   const invokeAsync = (name: string, event: Buffer, requestId: string) => {
     const record: AsyncRecord = { requestId, functionName: name, status: 'running', attempts: 0 };
