@@ -1,5 +1,6 @@
 /** Typed configuration, read once per instance from the environment; every problem names its variable. */
 import { toCents } from './guardrails/cents.js';
+import { hostSharesMemoryStore } from './idempotency/memory.js';
 import { fractionDigits } from './json.js';
 import { quote } from './redact.js';
 
@@ -105,7 +106,7 @@ export function loadConfig(env: Env): Config {
   let store: StoreSetting = { kind: 'memory' };
   const rawStore = text('IDEMPOTENCY_STORE');
   if (rawStore === undefined || rawStore === 'memory') {
-    if (isDeployed(env)) {
+    if (isDeployed(env) && !hostSharesMemoryStore()) {
       problems.push(
         'IDEMPOTENCY_STORE must be redis://… in a deployed function: FC runs many instances and an in-memory store cannot see the others',
       );

@@ -4,22 +4,29 @@ import type { FcContext, FcCredentials } from '../lib/fc.js';
 import type { ChunkRecord, IdempotencyStore } from '../lib/idempotency/types.js';
 import type { FcHttpResponse } from '../lib/triggers/http-event.js';
 import type { CallerAuth } from './auth/caller-auth.js';
+import type { InvocationOutcome, Invoker } from './instances/invoker.js';
+import type { InvocationError } from './instances/protocol.js';
 import { buildHttpEvent, eventInputOf } from './fc-http-event.js';
 import { BodyTimeout, BodyTooLarge, hardenServer, readBody, sendJson } from './http-io.js';
 import { listen, type Listening } from './listen.js';
 import type { LogTap } from './log-tap.js';
 
-export type FcFunction = (event: Buffer, context: FcContext) => Promise<unknown>;
+export interface FunctionSettings {
+  timeoutSeconds: number;
+  memoryMb: number;
+}
 
 export interface GatewayOptions {
   host?: string;
   port?: number;
-  functions: Record<string, FcFunction>;
+  /** What runs the functions: instance processes (FC's model), or this process (LOCAL_INSTANCES=inline). */
+  invoker: Invoker;
+  /** Each function's timeout and memory, as s.yaml gives them: its context says them, the instances enforce them. */
+  functionSettings: Record<string, FunctionSettings>;
   httpFunction: string;
   credentials: FcCredentials;
   region?: string;
   accountId?: string;
-  timeoutSeconds?: number;
   /** Delays before FC's async retries (FC retries a failed async invocation 3 times by default). */
   asyncRetryDelaysMs?: number[];
   log?: (fields: Record<string, unknown>) => void;
@@ -37,7 +44,7 @@ export interface AsyncRecord {
   status: 'running' | 'succeeded' | 'failed';
   attempts: number;
   result?: unknown;
-  error?: { errorMessage: string; errorType: string };
+  error?: InvocationError;
 }
 
 export type Gateway = Listening;
@@ -48,6 +55,7 @@ const INVOKE_PATHS = [
   /^\/2016-08-15\/services\/[^/]+\/functions\/([^/]+)\/invocations\/?$/,
 ];
 const ASYNC_RESULTS = '/__gateway/invocations/';
+const INSTANCES = '/__gateway/instances';
 const STORE_RECORDS = /^\/__gateway\/store\/records(?:\/([0-9a-f]{64})(?:\/chunks\/(\d+))?)?$/;
 /** FC's limit on a synchronous invocation's payload. */
 const MAX_BODY = 32 * 1024 * 1024;
@@ -63,11 +71,11 @@ const header = (req: http.IncomingMessage, name: string): string | undefined => 
 
 function serialise(result: unknown): string {
   if (typeof result === 'string') return result;
-  if (Buffer.isBuffer(result)) return result.toString('utf8');
+  if (result instanceof Uint8Array) return Buffer.from(result).toString('utf8');
   return JSON.stringify(result ?? null);
 }
 
-const errorOf = (err: unknown) => ({
+const errorOf = (err: unknown): InvocationError => ({
   errorMessage: err instanceof Error ? err.message : String(err),
   errorType: err instanceof Error ? err.name : 'Error',
 });
@@ -82,6 +90,9 @@ class GatewayRefusal extends Error {
     super(message);
   }
 }
+
+/** FC's answer when no instance can take an invocation (its per-function instance limit): 429 ResourceThrottled. */
+const THROTTLED = (message: string) => new GatewayRefusal(429, 'ResourceThrottled', message);
 
 function refuse(res: http.ServerResponse, err: GatewayRefusal, requestId = fcRequestId()): void {
   const body = JSON.stringify({ Code: err.code, Message: err.message, RequestId: requestId });
@@ -98,40 +109,61 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? (() => undefined);
   const retryDelays = options.asyncRetryDelaysMs ?? [1000, 2000, 4000];
   const accountId = options.accountId ?? DEFAULT_ACCOUNT;
+  const { invoker } = options;
 
-  const contextFor = (name: string, requestId: string, retryCount = 0): FcContext => ({
-    requestId,
-    credentials: { ...options.credentials },
-    function: { name, handler: 'index.handler', memory: 512, timeout: options.timeoutSeconds ?? 60 },
-    service: { logProject: '', logStore: '', qualifier: 'LATEST' },
-    region: options.region ?? 'cn-hangzhou',
-    accountId,
-    retryCount,
-  });
+  const contextFor = (name: string, requestId: string, retryCount = 0): FcContext => {
+    const settings = options.functionSettings[name];
+    return {
+      requestId,
+      credentials: { ...options.credentials },
+      function: {
+        name,
+        handler: 'index.handler',
+        memory: settings?.memoryMb ?? 512,
+        timeout: settings?.timeoutSeconds ?? 60,
+      },
+      service: { logProject: '', logStore: '', qualifier: 'LATEST' },
+      region: options.region ?? 'cn-hangzhou',
+      accountId,
+      retryCount,
+    };
+  };
 
-  const invokeAsync = (name: string, fn: FcFunction, event: Buffer, requestId: string) => {
+  /**
+   * FC's async delivery: a failed attempt (thrown, timed out, instance crashed) is retried up to 3 times, on
+   * whichever instance is free (a crashed or timed-out one is gone); a throttled one waits and tries again
+   * without counting as an attempt, as FC backs off.
+   */
+  const invokeAsync = (name: string, event: Buffer, requestId: string) => {
     const record: AsyncRecord = { requestId, functionName: name, status: 'running', attempts: 0 };
     asyncRecords.set(requestId, record);
     void (async () => {
-      for (let attempt = 0; attempt <= retryDelays.length; attempt++) {
+      let backoff = retryDelays[0] ?? 1000;
+      for (let attempt = 0; attempt <= retryDelays.length;) {
         if (attempt > 0) await new Promise((r) => setTimeout(r, retryDelays[attempt - 1]));
+        const outcome = await invoker.invoke(name, event, contextFor(name, requestId, attempt));
+        if (outcome.kind === 'throttled') {
+          await new Promise((r) => setTimeout(r, backoff));
+          backoff = Math.min(backoff * 2, 8_000);
+          continue;
+        }
         record.attempts = attempt + 1;
-        try {
-          record.result = await fn(event, contextFor(name, requestId, attempt));
+        if (outcome.kind === 'ok') {
+          record.result = outcome.value;
           record.status = 'succeeded';
           return;
-        } catch (err) {
-          record.error = errorOf(err);
-          const willRetry = attempt < retryDelays.length;
-          log({
-            msg: 'async invocation failed',
-            functionName: name,
-            requestId,
-            attempt: attempt + 1,
-            willRetry,
-            error: record.error.errorMessage,
-          });
         }
+        record.error = outcome.error;
+        const willRetry = attempt < retryDelays.length;
+        log({
+          msg: 'async invocation failed',
+          functionName: name,
+          requestId,
+          attempt: attempt + 1,
+          willRetry,
+          error: record.error.errorMessage,
+        });
+        attempt++;
       }
       record.status = 'failed';
     })();
@@ -156,35 +188,49 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     res.end();
   };
 
-  /** Runs one synchronous invocation, with its log tail when the caller asked for it (X-Fc-Log-Type: Tail). */
-  const runSync = async <T>(req: http.IncomingMessage, requestId: string, run: () => Promise<T>) => {
+  /**
+   * Runs one synchronous invocation, with its log tail when the caller asked for it (X-Fc-Log-Type: Tail). A
+   * throttled one is refused in FC's 429 shape, carrying this invocation's request id.
+   */
+  const runSync = async (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    name: string,
+    event: Buffer,
+    requestId: string,
+  ) => {
     const tail = options.logTap && header(req, 'x-fc-log-type')?.toLowerCase() === 'tail' ? options.logTap : undefined;
     tail?.start(requestId);
-    const logHeaders = (): Record<string, string> => (tail ? { 'x-fc-log-result': tail.finish(requestId) } : {});
-    try {
-      const result = await run();
-      return { ok: true as const, result, headers: { 'x-fc-request-id': requestId, ...logHeaders() } };
-    } catch (err) {
-      return { ok: false as const, err, headers: { 'x-fc-request-id': requestId, ...logHeaders() } };
+    const outcome: InvocationOutcome = await invoker.invoke(name, event, contextFor(name, requestId));
+    const headers = {
+      'x-fc-request-id': requestId,
+      ...(outcome.kind !== 'throttled' && outcome.instanceId ? { 'x-fc-instance-id': outcome.instanceId } : {}),
+      ...(tail ? { 'x-fc-log-result': tail.finish(requestId) } : {}),
+    };
+    if (outcome.kind === 'throttled') {
+      refuse(res, THROTTLED(outcome.message), requestId);
+      return undefined;
     }
+    return { outcome, headers };
   };
 
   const invoke = async (req: http.IncomingMessage, res: http.ServerResponse, name: string, event: Buffer) => {
-    const fn = options.functions[name];
-    if (!fn) throw new GatewayRefusal(404, 'FunctionNotFound', `function ${name.slice(0, 64)} does not exist`);
+    if (!invoker.has(name))
+      throw new GatewayRefusal(404, 'FunctionNotFound', `function ${name.slice(0, 64)} does not exist`);
     const requestId = invocationIdOf(req);
-    if (isAsync(req)) return acceptAsync(req, res, requestId, () => invokeAsync(name, fn, event, requestId));
-    const out = await runSync(req, requestId, () => fn(event, contextFor(name, requestId)));
-    if (out.ok) return sendJson(res, 200, serialise(out.result), out.headers);
-    sendJson(res, 200, JSON.stringify(errorOf(out.err)), {
+    if (isAsync(req)) return acceptAsync(req, res, requestId, () => invokeAsync(name, event, requestId));
+    const out = await runSync(req, res, name, event, requestId);
+    if (!out) return;
+    if (out.outcome.kind === 'ok') return sendJson(res, 200, serialise(out.outcome.value), out.headers);
+    sendJson(res, 200, JSON.stringify(out.outcome.error), {
       ...out.headers,
       'x-fc-error-type': 'UnhandledInvocationError',
     });
   };
 
   const viaHttpTrigger = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: Buffer) => {
-    const fn = options.functions[options.httpFunction];
-    if (!fn) throw new GatewayRefusal(404, 'FunctionNotFound', `no HTTP function ${options.httpFunction}`);
+    if (!invoker.has(options.httpFunction))
+      throw new GatewayRefusal(404, 'FunctionNotFound', `no HTTP function ${options.httpFunction}`);
     const requestId = invocationIdOf(req);
     let event: Buffer;
     try {
@@ -196,17 +242,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     // FC's HTTP triggers take X-Fc-Invocation-Type: Async too: 202 at once, the function runs in the background.
     if (isAsync(req)) {
-      return acceptAsync(req, res, requestId, () => invokeAsync(options.httpFunction, fn, event, requestId));
+      return acceptAsync(req, res, requestId, () => invokeAsync(options.httpFunction, event, requestId));
     }
-    const out = await runSync(req, requestId, () => fn(event, contextFor(options.httpFunction, requestId)));
-    if (!out.ok) {
-      sendJson(res, 502, JSON.stringify({ ...errorOf(out.err), errorType: 'UnhandledInvocationError' }), {
+    const out = await runSync(req, res, options.httpFunction, event, requestId);
+    if (!out) return;
+    if (out.outcome.kind !== 'ok') {
+      sendJson(res, 502, JSON.stringify({ ...out.outcome.error, errorType: 'UnhandledInvocationError' }), {
         ...out.headers,
         'x-fc-error-type': 'UnhandledInvocationError',
       });
       return;
     }
-    const answer = out.result as FcHttpResponse;
+    const answer = out.outcome.value as FcHttpResponse;
     const payload = answer.isBase64Encoded
       ? Buffer.from(answer.body, 'base64')
       : Buffer.from(answer.body ?? '', 'utf8');
@@ -280,6 +327,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     const storeMatch = STORE_RECORDS.exec(url.pathname);
     if (storeMatch) return storeRoute(req, res, storeMatch, body);
+    if (url.pathname === INSTANCES && req.method === 'GET') {
+      return sendJson(res, 200, JSON.stringify({ instances: invoker.instances() }));
+    }
     if (url.pathname.startsWith(ASYNC_RESULTS) && req.method === 'GET') {
       return asyncResult(res, url.pathname.slice(ASYNC_RESULTS.length));
     }

@@ -3,16 +3,23 @@
  * against it, with no credentials and no network. Stops cleanly on SIGINT/SIGTERM.
  */
 import { existsSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { FUNCTIONS } from '../functions/manifest.js';
 import { createMemoryLedger, SHARED_MEMORY_LEDGER } from '../lib/guardrails/ledger.js';
 import { createMemoryStore, SHARED_MEMORY_STORE } from '../lib/idempotency/memory.js';
 import { createRedisStore } from '../lib/idempotency/redis.js';
+import type { IdempotencyStore } from '../lib/idempotency/types.js';
 import { DEFAULT_EMULATOR_KEY_ID, DEFAULT_EMULATOR_KEY_SECRET } from './emulator/defaults.js';
 import { startEmulator } from './emulator/server.js';
 import { createCallerAuth, parseCallerKeys, type CallerAuth } from './auth/caller-auth.js';
-import { startGateway, type FcFunction } from './gateway.js';
-import { createLogTap } from './log-tap.js';
+import { startGateway, type FunctionSettings } from './gateway.js';
+import { inlineInvoker, type FcFunction } from './instances/inline.js';
+import type { Invoker } from './instances/invoker.js';
+import { createInstancePool } from './instances/pool.js';
+import { deployedSettings } from './instances/settings.js';
+import { createSharedServer } from './instances/shared-server.js';
+import { createLogTap, type LogTap } from './log-tap.js';
 
 const line = (fields: Record<string, unknown>) =>
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', ...fields })}\n`);
@@ -41,18 +48,119 @@ function functionSource(): FunctionSource {
   );
 }
 
-async function loadFunctions(source: FunctionSource): Promise<Record<string, FcFunction>> {
-  const out: Record<string, FcFunction> = {};
+/** Each function's entry module: its TypeScript source, or its built bundle. */
+function entries(source: FunctionSource): Record<string, string> {
+  const out: Record<string, string> = {};
   for (const [name, file] of Object.entries(FUNCTIONS)) {
     const path = `${process.cwd()}/dist/${name}/index.mjs`;
     if (source === 'dist' && !existsSync(path)) {
       throw new Error(`LOCAL_FUNCTIONS=dist but ${path} does not exist: run npm run build first`);
     }
-    const url = source === 'dist' ? pathToFileURL(path).href : new URL(`../${file}`, import.meta.url).href;
+    out[name] = source === 'dist' ? pathToFileURL(path).href : new URL(`../${file}`, import.meta.url).href;
+  }
+  return out;
+}
+
+async function loadFunctions(modules: Record<string, string>): Promise<Record<string, FcFunction>> {
+  const out: Record<string, FcFunction> = {};
+  for (const [name, url] of Object.entries(modules)) {
     const mod = (await import(url)) as { handler: FcFunction };
     out[name] = mod.handler;
   }
   return out;
+}
+
+type InstanceMode = 'processes' | 'inline';
+
+/** The registry key of a `Symbol.for` symbol: how an instance names the same global symbol. */
+function keyOf(symbol: symbol): string {
+  const key = Symbol.keyFor(symbol);
+  if (key === undefined) throw new Error(`${String(symbol)} is not a global symbol`);
+  return key;
+}
+
+function instanceMode(): InstanceMode {
+  const raw = process.env['LOCAL_INSTANCES'] || 'processes';
+  if (raw === 'processes' || raw === 'inline') return raw;
+  fail(
+    `LOCAL_INSTANCES must be "processes" (FC's instance model, the default) or "inline" (one process, for debugging); got "${raw.slice(0, 64)}"`,
+  );
+}
+
+function overflowMode(): 'wait' | 'reject' {
+  const raw = process.env['LOCAL_INSTANCE_OVERFLOW'] || 'wait';
+  if (raw === 'wait' || raw === 'reject') return raw;
+  fail(`LOCAL_INSTANCE_OVERFLOW must be "wait" or "reject" (got "${raw.slice(0, 64)}")`);
+}
+
+function atLeastOne(name: string, fallback: number): number {
+  const n = num(name, fallback);
+  if (!Number.isInteger(n) || n < 1) fail(`${name} must be a whole number >= 1 (got "${process.env[name]}")`);
+  return n;
+}
+
+/** s.yaml's timeout and memory per function; FUNCTION_TIMEOUT_SECONDS, when set, is every function's timeout. */
+function functionSettings(): Record<string, FunctionSettings & { handler: string }> {
+  const deployed = deployedSettings(fileURLToPath(new URL('../s.yaml', import.meta.url)), Object.keys(FUNCTIONS));
+  const override = process.env['FUNCTION_TIMEOUT_SECONDS'] ? num('FUNCTION_TIMEOUT_SECONDS', 60) : undefined;
+  if (override !== undefined && override <= 0) fail('FUNCTION_TIMEOUT_SECONDS must be a number > 0');
+  return Object.fromEntries(
+    Object.entries(deployed).map(([name, d]) => [name, { ...d, timeoutSeconds: override ?? d.timeoutSeconds }]),
+  );
+}
+
+interface Functions {
+  invoker: Invoker;
+  prewarm(): Promise<void>;
+  memoryStore: IdempotencyStore;
+}
+
+/** The functions, as FC runs them (instance processes) or all in this process (LOCAL_INSTANCES=inline). */
+async function startFunctions(
+  mode: InstanceMode,
+  modules: Record<string, string>,
+  settings: Record<string, FunctionSettings & { handler: string }>,
+  fc: {
+    region: string;
+    accountId: string;
+    credentials: { accessKeyId: string; accessKeySecret: string; securityToken?: string };
+  },
+  logTap: LogTap,
+): Promise<Functions> {
+  // One memory store and budget ledger for every function and instance: what a deployed shared store gives. Each
+  // goes where lib/ looks for a host's shared one: a global symbol here, its proxy in every instance.
+  const memoryStore = createMemoryStore();
+  const shared = new Map<symbol, object>([
+    [SHARED_MEMORY_STORE, memoryStore],
+    [SHARED_MEMORY_LEDGER, createMemoryLedger()],
+  ]);
+  if (mode === 'inline') {
+    for (const [symbol, object] of shared) Object.assign(globalThis, { [symbol]: object });
+    logTap.observeThisProcess();
+    return { invoker: inlineInvoker(await loadFunctions(modules)), prewarm: async () => undefined, memoryStore };
+  }
+  const pool = createInstancePool({
+    functions: Object.fromEntries(
+      Object.entries(modules).map(([name, entry]) => {
+        const s = settings[name] ?? { timeoutSeconds: 60, memoryMb: 512, handler: 'index.handler' };
+        return [name, { entry, codePath: dirname(fileURLToPath(entry)), ...s }];
+      }),
+    ),
+    execArgv: ['--import', 'tsx'],
+    env: process.env,
+    ...fc,
+    maxInstances: atLeastOne('LOCAL_MAX_INSTANCES', 8),
+    overflow: overflowMode(),
+    idleSeconds: num('LOCAL_INSTANCE_IDLE_SECONDS', 300),
+    shared: createSharedServer(Object.fromEntries([...shared].map(([symbol, object]) => [keyOf(symbol), object]))),
+    sharedKeys: [...shared.keys()].map(keyOf),
+    log: (fields) => line({ component: 'gateway', ...fields }),
+    onLine: (text, requestId) => {
+      process.stdout.write(`${text}\n`);
+      if (requestId !== undefined) logTap.add(requestId, text);
+    },
+  });
+  return { invoker: pool, prewarm: () => pool.prewarm(), memoryStore };
 }
 
 /** The store setting as the ready line shows it: never its credentials. */
@@ -94,26 +202,39 @@ async function main(): Promise<void> {
   });
   process.env['RESELLERTRADE_ENDPOINT'] ||= emulator.url;
   const source = functionSource();
-  // One memory store for every function of this process, however they are loaded (sources or separate bundles).
-  const memoryStore = createMemoryStore();
-  Object.assign(globalThis, { [SHARED_MEMORY_STORE]: memoryStore, [SHARED_MEMORY_LEDGER]: createMemoryLedger() });
-  const functions = await loadFunctions(source);
+  const mode = instanceMode();
+  const settings = functionSettings();
+  const credentials = { accessKeyId, accessKeySecret, ...(securityToken ? { securityToken } : {}) };
+  const region = process.env['FC_DEPLOY_REGION'] || 'cn-hangzhou';
+  const accountId = '1234567890123456';
+  const logTap = createLogTap();
+  const { invoker, prewarm, memoryStore } = await startFunctions(
+    mode,
+    entries(source),
+    settings,
+    { region, accountId, credentials },
+    logTap,
+  );
   // The same records the functions use, for `coupon status` and `coupon reconcile` (/__gateway/store/).
   const storeUrl = process.env['IDEMPOTENCY_STORE'];
   const store = storeUrl && storeUrl !== 'memory' ? await createRedisStore(storeUrl) : memoryStore;
   const retryDelay = num('ASYNC_RETRY_DELAY_MS', 1000);
   const callerAuth = localCallerAuth();
+  // A first request finds a warm instance of every function, as it would on a deployment that has been in use.
+  if (num('LOCAL_INSTANCE_PREWARM', 1) > 0) await prewarm();
   const gateway = await startGateway({
     port: num('PORT', 9000),
-    functions,
+    invoker,
+    functionSettings: settings,
     httpFunction: 'coupon-http',
-    credentials: { accessKeyId, accessKeySecret, ...(securityToken ? { securityToken } : {}) },
-    timeoutSeconds: num('FUNCTION_TIMEOUT_SECONDS', 60),
+    credentials,
+    region,
+    accountId,
     asyncRetryDelaysMs: [retryDelay, retryDelay * 2, retryDelay * 4],
     log: (fields) => line({ level: 'warn', component: 'gateway', ...fields }),
     ...(callerAuth ? { callerAuth } : {}),
     store,
-    logTap: createLogTap(),
+    logTap,
   });
   line({
     msg: 'ready',
@@ -121,8 +242,9 @@ async function main(): Promise<void> {
     emulator: emulator.url,
     endpoint: process.env['RESELLERTRADE_ENDPOINT'],
     idempotencyStore: storeForDisplay(process.env['IDEMPOTENCY_STORE']),
-    functions: Object.keys(functions),
+    functions: Object.keys(FUNCTIONS),
     functionSource: source,
+    instances: mode,
     callerAuth: callerAuth ? 'function' : 'anonymous',
     emulatorAccessKeyId: accessKeyId,
     // Printed only while it is the built-in development default (CONTRACT §5); a configured one never is.
@@ -135,6 +257,7 @@ async function main(): Promise<void> {
     stopping = true;
     line({ msg: 'stopping', signal });
     await gateway.close();
+    await invoker.close();
     await emulator.close();
     await store.close();
     line({ msg: 'stopped' });

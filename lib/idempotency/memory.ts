@@ -122,3 +122,11 @@ type WithSharedStore = typeof globalThis & { [SHARED_MEMORY_STORE]?: Idempotency
 export function memoryStoreOfProcess(): IdempotencyStore {
   return (globalThis as WithSharedStore)[SHARED_MEMORY_STORE] ?? createMemoryStore();
 }
+
+/**
+ * Whether a host has put a shared memory store here: the local stack does, for its functions and the instance
+ * processes it runs as FC would (they reach the gateway's store through it). Nothing does so on FC itself.
+ */
+export function hostSharesMemoryStore(): boolean {
+  return SHARED_MEMORY_STORE in globalThis;
+}

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Coupon } from '../../local/emulator/ledger.js';
 import { scanLogs, secretsOf } from './log-scan.js';
@@ -152,3 +153,28 @@ export const httpEvent = (
 let counter = 0;
 /** A RequestId unique to this test run. */
 export const rid = (label = 'req') => `${label}-${process.pid}-${Date.now().toString(36)}-${++counter}`;
+
+export interface ListedInstance {
+  function: string;
+  pid: number;
+  state: 'busy' | 'frozen' | 'starting';
+  invocations: number;
+  startedAt: string;
+}
+
+/** The stack's instance processes (`GET /__gateway/instances`), of one function when `fn` is given. */
+export async function instances(stack: Pick<Stack, 'gateway'>, fn?: string): Promise<ListedInstance[]> {
+  const listed = ((await call(`${stack.gateway}/__gateway/instances`)).json as { instances: ListedInstance[] })
+    .instances;
+  return fn ? listed.filter((i) => i.function === fn) : listed;
+}
+
+/** A process's state letter from /proc (`T` stopped, i.e. frozen; `S`, `R`, `Z`…), undefined once it is gone. */
+export function procState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
+  }
+}

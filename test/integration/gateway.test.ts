@@ -96,6 +96,24 @@ describe('FC fidelity of the local gateway', () => {
     expect(plain.headers.get('x-fc-log-result')).toBeNull();
   });
 
+  it('cuts each instance’s log per invocation: concurrent tails hold their own lines only', async () => {
+    const tails = await Promise.all(
+      [611, 612, 613].map(async (uid) => {
+        const res = await call(invokeUrl('coupon-event'), {
+          method: 'POST',
+          headers: { 'x-fc-log-type': 'Tail' },
+          body: event(uid),
+        });
+        const text = Buffer.from(res.headers.get('x-fc-log-result') ?? '', 'base64').toString('utf8');
+        return { requestId: res.headers.get('x-fc-request-id') ?? '', lines: text.split('\n').filter(Boolean) };
+      }),
+    );
+    for (const { requestId, lines } of tails) {
+      expect(lines.length).toBeGreaterThan(1);
+      expect(lines.every((l) => l.includes(`"requestId":"${requestId}"`))).toBe(true);
+    }
+  });
+
   it('keeps the caller’s X-Fc-Async-Task-Id as the invocation id, and refuses it twice', async () => {
     const taskId = rid('task');
     const headers = { 'x-fc-invocation-type': 'Async', 'x-fc-async-task-id': taskId };

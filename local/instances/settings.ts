@@ -1,0 +1,31 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+
+export interface DeployedSettings {
+  timeoutSeconds: number;
+  memoryMb: number;
+  handler: string;
+}
+
+/** FC's defaults for what s.yaml leaves out (the fc3 component's timeout default is 3 s). */
+const FALLBACK: DeployedSettings = { timeoutSeconds: 3, memoryMb: 512, handler: 'index.handler' };
+
+const positive = (v: unknown, fallback: number) => (typeof v === 'number' && v > 0 ? v : fallback);
+
+/** Each function's timeout, memory and handler as s.yaml deploys them, so the local stack runs them alike. */
+export function deployedSettings(sYamlPath: string, names: readonly string[]): Record<string, DeployedSettings> {
+  const doc = parse(readFileSync(sYamlPath, 'utf8')) as {
+    resources?: Record<string, { props?: Record<string, unknown> }>;
+  };
+  const props = Object.values(doc.resources ?? {}).map((r) => r.props ?? {});
+  const out: Record<string, DeployedSettings> = {};
+  for (const name of names) {
+    const p = props.find((x) => x['functionName'] === name) ?? {};
+    out[name] = {
+      timeoutSeconds: positive(p['timeout'], FALLBACK.timeoutSeconds),
+      memoryMb: positive(p['memorySize'], FALLBACK.memoryMb),
+      handler: typeof p['handler'] === 'string' ? p['handler'] : FALLBACK.handler,
+    };
+  }
+  return out;
+}
