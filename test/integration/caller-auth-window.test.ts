@@ -9,6 +9,7 @@ import { signRequest } from '../../lib/acs/sign-request.js';
 import type { FcContext } from '../../lib/fc.js';
 import { createCallerAuth } from '../../local/auth/caller-auth.js';
 import { startEmulator, type Emulator } from '../../local/emulator/server.js';
+import { inlineInvoker } from '../../local/instances/inline.js';
 import { startGateway, type Gateway } from '../../local/gateway.js';
 import { signEveryHeader } from '../helpers/acs3-independent.js';
 import { CALLER, CALLER_KEYS } from '../helpers/caller.js';
@@ -124,7 +125,8 @@ describe('with the gateway clock moved past the old 15-minute nonce window', () 
     const http = (await import('../../functions/http.js')).handler as (e: Buffer, c: FcContext) => Promise<unknown>;
     const [id = '', secret = ''] = (CALLER_KEYS.split(',')[0] ?? '').split(':');
     gateway = await startGateway({
-      functions: { 'coupon-http': http },
+      invoker: inlineInvoker({ 'coupon-http': http }),
+      functionSettings: { 'coupon-http': { timeoutSeconds: 60, memoryMb: 256 } },
       httpFunction: 'coupon-http',
       credentials: key,
       callerAuth: createCallerAuth(new Map([[id, secret]]), () => clock),

@@ -74,11 +74,13 @@ describe('the shared memory store over the fork channel', () => {
     const ledger = channel({ ledger: extended }).handle<
       BudgetLedger & { twice(k: string, c: number): Promise<number> }
     >('ledger');
-    expect(await ledger.reserve('day', 300, 500, 60_000)).toEqual({ granted: true, usedCents: 300 });
-    expect(await ledger.reserve('day', 300, 500, 60_000)).toEqual({ granted: false, usedCents: 300 });
-    await ledger.release('day', 100);
-    expect(await ledger.used('day')).toBe(200);
-    expect(await ledger.twice('day', 1)).toBe(401);
+    const a = { id: 'op:1', owner: 'o1' };
+    const b = { id: 'op:2', owner: 'o1' };
+    expect(await ledger.reserve('day', a, 300, 500, 60_000)).toEqual({ granted: true, usedCents: 300 });
+    expect(await ledger.reserve('day', b, 300, 500, 60_000)).toEqual({ granted: false, usedCents: 300 });
+    expect(await ledger.release('day', a)).toBe(true);
+    expect(await ledger.used('day')).toBe(0);
+    expect(await ledger.twice('day', 1)).toBe(1);
   });
 
   it('rejects with the gateway’s error, and refuses names that are not the object’s own methods', async () => {
