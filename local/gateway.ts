@@ -7,6 +7,8 @@ import type { CallerAuth } from './auth/caller-auth.js';
 import type { InvocationOutcome, Invoker } from './instances/invoker.js';
 import type { InvocationError } from './instances/protocol.js';
 import { buildHttpEvent, eventInputOf } from './fc-http-event.js';
+import { EVENTBRIDGE_PUT_EVENTS_PATH } from '../lib/acs/eventbridge.js';
+import { createPutEvents, type PutEventsOptions } from './eventbridge/put-events.js';
 import { BodyTimeout, BodyTooLarge, hardenServer, readBody, sendJson } from './http-io.js';
 import { listen, type Listening } from './listen.js';
 import type { LogTap } from './log-tap.js';
@@ -36,6 +38,8 @@ export interface GatewayOptions {
   store?: IdempotencyStore;
   /** Where `X-Fc-Log-Type: Tail` finds an invocation's log lines. */
   logTap?: LogTap;
+  /** The custom event bus and its rule: producers' PutEvents, routed as deployed (local/eventbridge/). */
+  eventBus?: Omit<PutEventsOptions, 'deliver'>;
 }
 
 export interface AsyncRecord {
@@ -300,6 +304,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     throw new GatewayRefusal(405, 'MethodNotAllowed', 'GET records, GET records/{key}, PUT records/{key}/chunks/{n}');
   };
 
+  // EventBridge invokes the rule's target asynchronously: FC's retries and on-failure handling apply.
+  const putEvents = options.eventBus
+    ? createPutEvents({
+        ...options.eventBus,
+        deliver: (name, event) => invokeAsync(name, event, fcRequestId()),
+      })
+    : undefined;
+
   const route = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     let url: URL;
     try {
@@ -307,6 +319,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     } catch {
       throw new GatewayRefusal(400, 'InvalidRequest', 'the Host header or the request target is not valid');
     }
+    // EventBridge's endpoint signs its own way (acs:<id>:<signature>), which the bus checks itself.
+    if (putEvents && url.pathname === EVENTBRIDGE_PUT_EVENTS_PATH && req.method === 'POST')
+      return putEvents(req, res, url);
     // The caller's signature is checked on the head first: a forged request's body is never read into memory.
     const auth = options.callerAuth;
     const { method = 'GET', url: target = '/', headers, rawHeaders } = req;

@@ -12,7 +12,8 @@ import { createRedisStore } from '../lib/idempotency/redis.js';
 import type { IdempotencyStore } from '../lib/idempotency/types.js';
 import { DEFAULT_EMULATOR_KEY_ID, DEFAULT_EMULATOR_KEY_SECRET } from './emulator/defaults.js';
 import { startEmulator } from './emulator/server.js';
-import { createCallerAuth, parseCallerKeys, type CallerAuth } from './auth/caller-auth.js';
+import { createCallerAuth, parseCallerKeys } from './auth/caller-auth.js';
+import { busRuleFromTemplate } from './eventbridge/rule.js';
 import { startGateway, type FunctionSettings } from './gateway.js';
 import { inlineInvoker, type FcFunction } from './instances/inline.js';
 import type { Invoker } from './instances/invoker.js';
@@ -175,13 +176,13 @@ function storeForDisplay(value: string | undefined): string {
 }
 
 /** LOCAL_AUTH=function: the gateway checks callers as FC's `function` auth does, against LOCAL_CALLER_KEYS. */
-function localCallerAuth(): CallerAuth | undefined {
+function localCallerKeys(): ReadonlyMap<string, string> | undefined {
   const mode = process.env['LOCAL_AUTH'] || 'anonymous';
   if (mode === 'anonymous') return undefined;
   if (mode !== 'function') fail(`LOCAL_AUTH must be "function" or "anonymous" (got "${mode.slice(0, 64)}")`);
   const keys = parseCallerKeys(process.env['LOCAL_CALLER_KEYS'] ?? '');
   if (typeof keys === 'string') fail(`LOCAL_AUTH=function needs LOCAL_CALLER_KEYS: ${keys}`);
-  return createCallerAuth(keys);
+  return keys;
 }
 
 async function main(): Promise<void> {
@@ -219,7 +220,10 @@ async function main(): Promise<void> {
   const storeUrl = process.env['IDEMPOTENCY_STORE'];
   const store = storeUrl && storeUrl !== 'memory' ? await createRedisStore(storeUrl) : memoryStore;
   const retryDelay = num('ASYNC_RETRY_DELAY_MS', 1000);
-  const callerAuth = localCallerAuth();
+  const callerKeys = localCallerKeys();
+  const callerAuth = callerKeys ? createCallerAuth(callerKeys) : undefined;
+  // The bus and rule the ROS template creates when deployed, so producers' PutEvents route here as there.
+  const rule = busRuleFromTemplate(fileURLToPath(new URL('../deploy/ros/coupon-sender.yaml', import.meta.url)));
   // A first request finds a warm instance of every function, as it would on a deployment that has been in use.
   if (num('LOCAL_INSTANCE_PREWARM', 1) > 0) await prewarm();
   const gateway = await startGateway({
@@ -235,6 +239,7 @@ async function main(): Promise<void> {
     ...(callerAuth ? { callerAuth } : {}),
     store,
     logTap,
+    eventBus: { rule, ...(callerKeys ? { keys: callerKeys } : {}) },
   });
   line({
     msg: 'ready',
@@ -246,6 +251,7 @@ async function main(): Promise<void> {
     functionSource: source,
     instances: mode,
     callerAuth: callerAuth ? 'function' : 'anonymous',
+    eventBus: rule.busName,
     emulatorAccessKeyId: accessKeyId,
     // Printed only while it is the built-in development default (CONTRACT §5); a configured one never is.
     ...(accessKeySecret === DEFAULT_EMULATOR_KEY_SECRET ? { emulatorDefaultKey: accessKeySecret } : {}),
