@@ -44,6 +44,10 @@ export function signRpcHeaders(input: SignInput): Record<string, string> {
   return signRequest({ method: 'POST', url: rootOf(input.host), headers, body: input.body }, input.credentials, input);
 }
 
+/** `application/json` or a `+json` type, with any parameters; one value only. */
+const isJson = (contentType: string | undefined): boolean =>
+  contentType !== undefined && /^application\/(?:[\w.+-]+\+)?json[ \t]*(?:;[^,]*)?$/i.test(contentType.trim());
+
 export interface UpstreamCall {
   outcome: UpstreamOutcome;
   latencyMs: number;
@@ -76,6 +80,19 @@ export function createResellerTradeClient(
       const started = Date.now();
       try {
         const answer = await transport.send(url, { method: 'POST', headers, body: form, timeoutMs });
+        if (answer.status >= 200 && answer.status < 300 && !isJson(answer.headers['content-type'])) {
+          // A 2xx that is not the API's JSON (a proxy's page, a portal) proves nothing about the call.
+          return {
+            outcome: {
+              kind: 'unknown',
+              code: 'Upstream.InvalidResponse',
+              message: `the upstream answered HTTP ${answer.status} with a content type that is not JSON`,
+              httpStatus: answer.status,
+            },
+            latencyMs: Date.now() - started,
+            raw: answer.body,
+          };
+        }
         return {
           outcome: classifyResponse(answer.status, answer.headers, answer.body),
           latencyMs: Date.now() - started,
