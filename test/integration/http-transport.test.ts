@@ -197,6 +197,17 @@ describe('the HTTP transport: written or never written, on node:http', () => {
     expect(server.requests).toHaveLength(1);
   });
 
+  it.each<[string, Answer, string]>([
+    ['stays silent after the request', () => undefined, 'Timeout'],
+    ['drops the connection after the request was written', (s) => s.destroy(), 'ConnectionClosed'],
+    ['closes without answering', (s) => s.end(), 'ConnectionClosed'],
+  ])('an HTTPS server that %s: may have acted (written)', async (_name, answer, code) => {
+    const server = await rawServer(answer, true);
+    const err = await failure(transport({ ca: cert }).send(server.url, request(code === 'Timeout' ? 1500 : 8000)));
+    expect(err).toMatchObject({ written: true, code });
+    expect(server.requests).toHaveLength(1);
+  });
+
   it('a refused connection was never written', async () => {
     const closed = await rawServer(() => undefined);
     await Promise.all(closers.splice(0).map((close) => close()));
