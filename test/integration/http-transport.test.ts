@@ -111,6 +111,7 @@ async function failure(promise: Promise<unknown>): Promise<TransportError> {
 const OURS = /^(?:the |no answer within \d+ ms$)[a-z0-9 ',-]*$/i;
 const LIBRARY_WORDS = /node:|\.c:|\.cc|openssl|routines|ssl3|hang up|errno|\/[a-z]/i;
 
+const creds = { accessKeyId: 'AK', accessKeySecret: 'secret' };
 const logged: Array<Record<string, unknown>> = [];
 const logger = { warn: (_msg: string, fields?: Record<string, unknown>) => void logged.push(fields ?? {}) };
 const transport = (options: HttpTransportOptions = {}) => createHttpTransport({ logger, ...options });
@@ -291,6 +292,47 @@ describe('the HTTP transport: written or never written, on node:http', () => {
   });
 });
 
+describe('the ResellerTrade client on the transport: answers carry our words and only JSON counts', () => {
+  const client = (url: URL) => createResellerTradeClient(url, transport());
+
+  it('a certificate refused: never reached the upstream (safe to retry), no library text in the message', async () => {
+    const server = await rawServer((s) => s.write(ok()), true);
+    const { outcome } = await client(server.url).call('SendCoupon', 'a=1', creds, 2000);
+    expect(outcome).toMatchObject({ kind: 'rejected', retry: 'connection', code: 'Upstream.CertificateRejected' });
+    expect(outcome.kind === 'ok' ? '' : outcome.message).not.toMatch(LIBRARY_WORDS);
+  });
+
+  it('a reset after writing: unknown, no library text in the message', async () => {
+    const server = await rawServer((s) => s.resetAndDestroy());
+    const { outcome } = await client(server.url).call('SendCoupon', 'a=1', creds, 2000);
+    expect(outcome).toMatchObject({ kind: 'unknown', code: 'Upstream.ECONNRESET' });
+    expect(outcome.kind === 'ok' ? '' : outcome.message).not.toMatch(LIBRARY_WORDS);
+  });
+
+  it.each([
+    ['text/html', 'Content-Type: text/html\r\n'],
+    ['no content type', ''],
+    ['two content types', 'Content-Type: application/json\r\nContent-Type: text/html\r\n'],
+  ])('a 200 whose JSON body comes as %s proves nothing: unknown', async (_name, contentType) => {
+    const body = '{"RequestId":"r","Success":true}';
+    const server = await rawServer((s) =>
+      s.write(`HTTP/1.1 200 OK\r\n${contentType}Content-Length: ${body.length}\r\n\r\n${body}`),
+    );
+    const { outcome } = await client(server.url).call('SendCoupon', 'a=1', creds, 2000);
+    expect(outcome).toMatchObject({ kind: 'unknown', code: 'Upstream.InvalidResponse' });
+  });
+
+  it.each(['application/json', 'application/json;charset=utf-8', 'application/problem+json; charset=UTF-8'])(
+    'a 200 with %s is read',
+    async (contentType) => {
+      const server = await rawServer((s) =>
+        s.write(ok('{"RequestId":"r","Success":true}', '').replace('application/json', contentType)),
+      );
+      expect((await client(server.url).call('SendCoupon', 'a=1', creds, 2000)).outcome.kind).toBe('ok');
+    },
+  );
+});
+
 /*
  * Keep-alive against servers that close idle sockets, in a worker thread: the test's own thread can then be
  * "frozen" (blocked, as FC freezes an instance between invocations: no timer fires, no socket is read) while
@@ -355,8 +397,6 @@ async function idleClosingServer(closeAfterMs: number, hintSeconds?: number): Pr
 const freeze = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 const idle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pauses = { idle, frozen: async (ms: number) => freeze(ms) };
-
-const creds = { accessKeyId: 'AK', accessKeySecret: 'secret' };
 
 /** SendCoupon through the real client: every call must come back answered (SENT), none UNKNOWN. */
 async function callsApart(server: IdleClosingServer, calls: number, apartMs: number, pause: (ms: number) => unknown) {
