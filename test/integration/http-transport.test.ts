@@ -322,6 +322,12 @@ describe('the ResellerTrade client on the transport: answers carry our words and
     expect(outcome).toMatchObject({ kind: 'unknown', code: 'Upstream.InvalidResponse' });
   });
 
+  it('a 200 that says Success twice is not read as either: the exact parser reads every answer, unknown', async () => {
+    const server = await rawServer((s) => s.write(ok('{"Success":false,"Code":"Forbidden","Success":true}')));
+    const { outcome } = await client(server.url).call('SendCoupon', 'a=1', creds, 2000);
+    expect(outcome).toMatchObject({ kind: 'unknown', code: 'Upstream.InvalidResponse' });
+  });
+
   it.each(['application/json', 'application/json;charset=utf-8', 'application/problem+json; charset=UTF-8'])(
     'a 200 with %s is read',
     async (contentType) => {
