@@ -10,6 +10,8 @@ export const DEFAULT_MAX_IDLE_MS = 4000;
  */
 export const HINT_MARGIN_MS = 1000;
 export const MAX_IDLE_PER_ORIGIN = 64;
+/** TCP keep-alive probes on an idle socket, as node's agent sends them by default. */
+const TCP_KEEPALIVE_DELAY_MS = 1000;
 
 /**
  * How long a socket may stay idle after this answer: the server's hint less the margin, never above `cap`;
@@ -51,7 +53,7 @@ export function keepAliveAgent(Base: AgentClass, options: https.AgentOptions, ca
       const limit = hints.get(socket) ?? cap;
       hints.delete(socket);
       if (limit <= 0) return false;
-      socket.setKeepAlive(true, 1000);
+      socket.setKeepAlive(true, TCP_KEEPALIVE_DELAY_MS);
       socket.unref();
       // The agent destroys a free socket on its 'timeout'.
       socket.setTimeout(limit);
@@ -66,8 +68,9 @@ export function keepAliveAgent(Base: AgentClass, options: https.AgentOptions, ca
     }
 
     /**
-     * Destroys every free socket idle past its limit, by the clock rather than by a timer. The agent takes free
-     * sockets first-in first-out and skips destroyed ones, so none of them can be handed out after this.
+     * Destroys every free socket idle past its limit, by the clock rather than by a timer. The agent (first-in
+     * first-out) drops destroyed sockets from the head of its free list and takes the head, so a destroyed
+     * socket is never handed out.
      */
     evictStale(now = Date.now()): void {
       for (const list of Object.values(this.freeSockets)) {
