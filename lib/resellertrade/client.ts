@@ -44,9 +44,12 @@ export function signRpcHeaders(input: SignInput): Record<string, string> {
   return signRequest({ method: 'POST', url: rootOf(input.host), headers, body: input.body }, input.credentials, input);
 }
 
-/** `application/json` or a `+json` type, with any parameters; one value only. */
-const isJson = (contentType: string | undefined): boolean =>
-  contentType !== undefined && /^application\/(?:[\w.+-]+\+)?json[ \t]*(?:;[^,]*)?$/i.test(contentType.trim());
+/** `application/json` or an `application/...+json` type, with any parameters; one value only (no comma). */
+function isJson(contentType: string | undefined): boolean {
+  if (contentType === undefined || contentType.includes(',')) return false;
+  const media = (contentType.split(';', 1)[0] as string).trim().toLowerCase();
+  return media === 'application/json' || (media.startsWith('application/') && media.endsWith('+json'));
+}
 
 export interface UpstreamCall {
   outcome: UpstreamOutcome;
