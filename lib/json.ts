@@ -39,82 +39,11 @@ const reviveNumber = (text: string): number | UnreadableNumber => {
  * numbers, others stay as their text so validation can name them. Duplicate keys are rejected.
  */
 export function parseJsonExact(text: string): unknown {
-  const common = parsePlain(text);
-  if (common !== NOT_PLAIN) return common;
   try {
     return parse(text, null, reviveNumber);
   } catch (err) {
     throw new JsonSyntaxError(err instanceof Error ? err.message : 'invalid JSON');
   }
-}
-
-const NOT_PLAIN = Symbol('not plain');
-/** Deeper texts take the exact parser's way, which refuses what would overflow the stack of later walks. */
-const PLAIN_MAX_DEPTH = 32;
-
-/**
- * The common case at native speed. When every number in the text has at most 15 digits (so it converts exactly)
- * and at most two after the point, with no exponent, and no key repeats, JSON.parse reads exactly what the exact
- * parser would. Otherwise (or nested deeper than 32), and for any text JSON.parse refuses, NOT_PLAIN: the exact
- * parser decides, errors included. Outside strings, every `:` ends a key, so fewer keys parsed than colons
- * scanned means a repeat.
- */
-function parsePlain(text: string): unknown {
-  let colons = 0;
-  let depth = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22) {
-      for (i++; i < text.length; i++) {
-        const d = text.charCodeAt(i);
-        if (d === 0x5c) i++;
-        else if (d === 0x22) break;
-      }
-    } else if (c === 0x3a) colons++;
-    else if (c === 0x5b || c === 0x7b) {
-      if (++depth > PLAIN_MAX_DEPTH) return NOT_PLAIN;
-    } else if (c === 0x5d || c === 0x7d) depth--;
-    else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
-      let digits = 0;
-      let fraction = -1;
-      let j = c === 0x2d ? i + 1 : i;
-      for (; j < text.length; j++) {
-        const d = text.charCodeAt(j);
-        if (d >= 0x30 && d <= 0x39) {
-          digits++;
-          if (fraction >= 0) fraction++;
-        } else if (d === 0x2e && fraction < 0) fraction = 0;
-        else break;
-      }
-      const after = text.charCodeAt(j);
-      if (digits > 15 || fraction > 2 || after === 0x65 || after === 0x45) return NOT_PLAIN;
-      i = j - 1;
-    }
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return NOT_PLAIN;
-  }
-  return keyCount(value) === colons ? value : NOT_PLAIN;
-}
-
-/** Keys in every object of a parsed value; iterative, since a hostile text may nest deeper than the stack. */
-function keyCount(value: unknown): number {
-  let n = 0;
-  const pending: unknown[] = [value];
-  while (pending.length > 0) {
-    const v = pending.pop();
-    if (v === null || typeof v !== 'object') continue;
-    if (Array.isArray(v)) for (const item of v) pending.push(item);
-    else
-      for (const k in v) {
-        n += 1;
-        pending.push((v as Record<string, unknown>)[k]);
-      }
-  }
-  return n;
 }
 
 /** Bytes to text, refusing invalid UTF-8 instead of replacing it with U+FFFD. Undefined when invalid. */

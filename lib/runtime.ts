@@ -96,7 +96,7 @@ export function createRuntime(env: Env): RuntimeHolder {
   const build = async (c: Config): Promise<Runtime> => {
     const { store, ledger } = c.store.kind === 'redis' ? await redisStores(c, c.store.url) : memoryStores();
     const budget = new DailyBudget(ledger, c.guardrails, Date.now);
-    const client = createResellerTradeClient(c.endpoint, createHttpTransport());
+    const client = createResellerTradeClient(c.endpoint, createHttpTransport({ logger }));
     const limiter = createRateLimiter({ initialRate: c.upstreamInitialQps, minRate: 1, maxRate: 2000 });
     return { config: c, store, budget, client, limiter, logger, env };
   };

@@ -44,6 +44,13 @@ export function signRpcHeaders(input: SignInput): Record<string, string> {
   return signRequest({ method: 'POST', url: rootOf(input.host), headers, body: input.body }, input.credentials, input);
 }
 
+/** `application/json` or an `application/...+json` type, with any parameters; one value only (no comma). */
+function isJson(contentType: string | undefined): boolean {
+  if (contentType === undefined || contentType.includes(',')) return false;
+  const media = (contentType.split(';', 1)[0] as string).trim().toLowerCase();
+  return media === 'application/json' || (media.startsWith('application/') && media.endsWith('+json'));
+}
+
 export interface UpstreamCall {
   outcome: UpstreamOutcome;
   latencyMs: number;
@@ -76,6 +83,19 @@ export function createResellerTradeClient(
       const started = Date.now();
       try {
         const answer = await transport.send(url, { method: 'POST', headers, body: form, timeoutMs });
+        if (answer.status >= 200 && answer.status < 300 && !isJson(answer.headers['content-type'])) {
+          // A 2xx that is not the API's JSON (a proxy's page, a portal) proves nothing about the call.
+          return {
+            outcome: {
+              kind: 'unknown',
+              code: 'Upstream.InvalidResponse',
+              message: `the upstream answered HTTP ${answer.status} with a content type that is not JSON`,
+              httpStatus: answer.status,
+            },
+            latencyMs: Date.now() - started,
+            raw: answer.body,
+          };
+        }
         return {
           outcome: classifyResponse(answer.status, answer.headers, answer.body),
           latencyMs: Date.now() - started,

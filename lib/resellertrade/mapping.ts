@@ -3,9 +3,6 @@ import type { CouponId } from '../operation.js';
 import { maskDigitRuns, quote } from '../redact.js';
 import { retryAfterMs } from './server-wait.js';
 
-/** No digit run long enough to lose precision: the built-in parser gives exactly the same values, faster. */
-const LONG_NUMBER = /\d{16}/;
-
 /**
  * What one upstream attempt proved. Everything about retry safety follows from `kind`:
  * - `ok`: the call acted; `items` are the per-uid confirmations, and a recipient they do not name is not
@@ -127,10 +124,10 @@ export function classifyResponse(
 ): UpstreamOutcome {
   let body: Json | undefined;
   try {
-    const parsed = LONG_NUMBER.test(rawBody) ? parseJsonExact(rawBody) : (JSON.parse(rawBody) as unknown);
+    const parsed = parseJsonExact(rawBody);
     if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) body = parsed as Json;
   } catch (err) {
-    if (!(err instanceof JsonSyntaxError) && !(err instanceof SyntaxError)) throw err;
+    if (!(err instanceof JsonSyntaxError)) throw err;
   }
   const upstreamRequestId = body ? text(pick(body, 'RequestId', 'requestId')) : undefined;
   const hostId = body ? text(pick(body, 'HostId')) : undefined;
