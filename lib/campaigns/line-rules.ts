@@ -1,0 +1,178 @@
+import { AppError, type FieldError } from '../errors.js';
+import { decodeUtf8, fractionDigits, isJsonNumber, jsonText, JsonSyntaxError, parseJsonExact } from '../json.js';
+import type { Recipient } from '../operation.js';
+import { decodeSendRequest } from '../request/decode.js';
+import { isObject } from '../request/forms.js';
+import { lastSegment } from '../request/pointer.js';
+import { plainDecimal } from '../request/rules.js';
+import { maskDigitRuns, quote } from '../redact.js';
+
+export type ListFormat = 'csv' | 'jsonl';
+
+/** One line of a list judged: a recipient, or the problem that keeps it from being sent. */
+export type LineVerdict = { recipient: Recipient } | { problem: string };
+
+const REQUIRED = { kind: 'required' } as const;
+const RECIPIENTS = '/userAmountModelList/0';
+const CANONICAL_DIGITS = /^[1-9][0-9]{0,18}$/;
+const FIELD_SPACE = /^[ \t]+|[ \t]+$/g;
+
+/** A value as an answer may repeat it: at most 64 characters, and every run of digits long enough to be a uid masked. */
+const shown = (text: string): string => `"${maskDigitRuns(quote(text))}"`;
+
+function valueText(v: unknown): string {
+  const text = jsonText(v);
+  if (text !== undefined) return text;
+  return JSON.stringify(v) ?? String(v);
+}
+
+/** Ids of at most 18 digits are always within the upstream's Long, so the Long bound needs no check here. */
+const SHORT_CANONICAL_DIGITS = /^[1-9][0-9]{0,17}$/;
+
+/**
+ * The common case without building a send request: a uid that is plainly valid (a canonical digit string of at
+ * most 18 digits, or a safe positive integer) and an amount that is a number > 0, at most MAX_COUPON_AMOUNT, with
+ * at most 2 decimals. It accepts only what judgeAsSend accepts, with the same recipient (a property test compares
+ * both); anything else goes to judgeAsSend, which also words the problem. A million lines make a lot less garbage.
+ */
+function plainRecipient(uid: unknown, amount: unknown, maxCouponAmount: number): Recipient | undefined {
+  let digits: string;
+  let kind: 'number' | 'string';
+  if (typeof uid === 'string' && SHORT_CANONICAL_DIGITS.test(uid)) {
+    digits = uid;
+    kind = 'string';
+  } else if (typeof uid === 'number' && Number.isSafeInteger(uid) && uid >= 1) {
+    digits = String(uid);
+    kind = 'number';
+  } else return undefined;
+  if (typeof amount !== 'number' || !(amount > 0) || amount > maxCouponAmount) return undefined;
+  if (fractionDigits(String(amount)) > 2) return undefined;
+  return { uid: { digits, kind }, amount, amountText: plainDecimal(amount) };
+}
+
+/**
+ * The recipient of one line by the very rules of a send: the line's entry is judged as the only entry of a
+ * send request, so ids, amounts, exactness and limits can never drift apart between a send and a campaign.
+ */
+export function judgeAsSend(entry: unknown, maxCouponAmount: number): LineVerdict {
+  const request = { SellerId: '1', TemplateId: '1', RequestId: 'line', FromApp: 'line', userAmountModelList: [entry] };
+  try {
+    const decoded = decodeSendRequest(request, { maxCouponAmount, maxRecipients: 1 }, REQUIRED);
+    const [item] = decoded.items;
+    const recipient = item && 'operation' in item ? item.operation.recipients[0] : undefined;
+    if (recipient) return { recipient };
+    return { problem: 'is not a valid recipient' };
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    return { problem: describe(err.errors ?? [], entry) };
+  }
+}
+
+function describe(errors: readonly FieldError[], entry: unknown): string {
+  const parts = errors.map((e) => {
+    if (e.path === RECIPIENTS) return 'must be an object {"uid", "amount"}';
+    if (e.message.startsWith('unknown property')) return e.message;
+    const field = lastSegment(e.path);
+    const value = isObject(entry) && field in entry ? ` ${shown(valueText(entry[field]))}` : '';
+    return `${field}${value} ${e.message}`;
+  });
+  return parts.length > 0 ? parts.join('; ') : 'is not a valid recipient';
+}
+
+/** A CSV field: spaces and tabs around it are ignored, and it may be wrapped in double quotes holding no quote. */
+function csvField(raw: string): string | undefined {
+  const field = raw.replace(FIELD_SPACE, '');
+  if (!field.includes('"')) return field;
+  if (field.length >= 2 && field.startsWith('"') && field.endsWith('"') && !field.slice(1, -1).includes('"'))
+    return field.slice(1, -1);
+  return undefined;
+}
+
+/** The CSV header, compared without case and without spaces around the names: `uid,amount`, `UID, Amount`. */
+export function isCsvHeader(text: string): boolean {
+  const fields = text.split(',').map(csvField);
+  return fields.length === 2 && fields[0]?.toLowerCase() === 'uid' && fields[1]?.toLowerCase() === 'amount';
+}
+
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+const COMMA = 0x2c;
+const POINT = 0x2e;
+
+function digitsAt(bytes: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const b = bytes[i] ?? 0;
+    if (b < DIGIT_0 || b > DIGIT_9) return false;
+  }
+  return to > from;
+}
+
+/**
+ * The common CSV line read from its bytes, without the strings and objects of the general path: `uid,amount`
+ * with a canonical uid of at most 18 digits and an amount `0`…`999999999` with up to 2 decimals, nothing else.
+ * Such a line is exactly what plainRecipient accepts after the general path's parsing (a property test compares
+ * both); any other line returns undefined and takes the general path.
+ */
+function plainCsvLine(bytes: Uint8Array, maxCouponAmount: number): Recipient | undefined {
+  const comma = bytes.indexOf(COMMA);
+  if (comma < 1 || comma > 18 || bytes[0] === DIGIT_0 || !digitsAt(bytes, 0, comma)) return undefined;
+  const point = bytes.indexOf(POINT, comma + 1);
+  const intEnd = point === -1 ? bytes.length : point;
+  if (intEnd - comma - 1 > 9 || !digitsAt(bytes, comma + 1, intEnd)) return undefined;
+  if (bytes[comma + 1] === DIGIT_0 && intEnd - comma - 1 > 1) return undefined;
+  if (point !== -1 && (bytes.length - point - 1 > 2 || !digitsAt(bytes, point + 1, bytes.length))) return undefined;
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const amount = Number(buf.toString('latin1', comma + 1));
+  if (!(amount > 0) || amount > maxCouponAmount) return undefined;
+  return {
+    uid: { digits: buf.toString('latin1', 0, comma), kind: 'string' },
+    amount,
+    amountText: plainDecimal(amount),
+  };
+}
+
+function judgeCsv(text: string, maxCouponAmount: number): LineVerdict {
+  const raw = text.split(',');
+  if (raw.length !== 2) return { problem: `must be two fields uid,amount; it has ${raw.length}` };
+  const [uidRaw = '', amountRaw = ''] = raw;
+  const uid = csvField(uidRaw);
+  const amount = csvField(amountRaw);
+  if (uid === undefined || amount === undefined)
+    return { problem: 'a quoted field must be wholly quoted and hold no double quote' };
+  const problems: string[] = [];
+  if (!CANONICAL_DIGITS.test(uid))
+    problems.push(`uid ${shown(uid)} must be digits without leading zeros, from 1 to 9223372036854775807`);
+  if (!isJsonNumber(amount)) problems.push(`amount ${shown(amount)} must be a decimal number greater than 0`);
+  if (problems.length > 0) return { problem: problems.join('; ') };
+  const value = parseJsonExact(amount);
+  const recipient = plainRecipient(uid, value, maxCouponAmount);
+  return recipient ? { recipient } : judgeAsSend({ uid, amount: value }, maxCouponAmount);
+}
+
+function judgeJsonl(text: string, maxCouponAmount: number): LineVerdict {
+  let entry: unknown;
+  try {
+    entry = parseJsonExact(text);
+  } catch (err) {
+    if (!(err instanceof JsonSyntaxError)) throw err;
+    return { problem: `is not valid JSON (${maskDigitRuns(quote(err.message))})` };
+  }
+  if (!isObject(entry)) return { problem: 'must be a JSON object {"uid", "amount"}' };
+  const keys = Object.keys(entry);
+  const recipient =
+    keys.length === 2 && 'uid' in entry && 'amount' in entry
+      ? plainRecipient(entry['uid'], entry['amount'], maxCouponAmount)
+      : undefined;
+  return recipient ? { recipient } : judgeAsSend(entry, maxCouponAmount);
+}
+
+/** One line's content (its end of line removed) judged as a recipient of a list in `format`. */
+export function judgeLine(bytes: Uint8Array, format: ListFormat, maxCouponAmount: number): LineVerdict {
+  if (format === 'csv') {
+    const recipient = plainCsvLine(bytes, maxCouponAmount);
+    if (recipient) return { recipient };
+  }
+  const text = decodeUtf8(bytes);
+  if (text === undefined) return { problem: 'is not valid UTF-8' };
+  return format === 'csv' ? judgeCsv(text, maxCouponAmount) : judgeJsonl(text, maxCouponAmount);
+}

@@ -1,0 +1,78 @@
+/**
+ * An exact set of uids (canonical digits, 1 … 2^63-1) with the line each was first seen on, in 12 bytes a slot:
+ * an open-addressing table of 64-bit keys held as two 32-bit halves, plus the line number. A Set of strings would
+ * take ~100 bytes a uid (a million uids ≈ 100 MB, past a planner's 128 MB); a Bloom filter would be smaller but
+ * would call some valid lines duplicates. At most 3/4 full, so a million uids take 2^21 slots = 24 MB.
+ */
+const EMPTY = 0;
+const MAX_LOAD = 0.75;
+
+/** The uid as an exact 64-bit key: high = uid div 1e9 (< 2^34) and low = uid mod 1e9 (< 2^30), packed into two words. */
+function keyOf(digits: string): [number, number] {
+  const cut = Math.max(0, digits.length - 9);
+  const high = cut === 0 ? 0 : Number(digits.slice(0, cut));
+  const low = Number(digits.slice(cut));
+  return [Math.floor(high / 4), (low + (high % 4) * 2 ** 30) >>> 0];
+}
+
+function slotOf(hi: number, lo: number, mask: number): number {
+  let h = Math.imul(hi ^ 0x9e3779b9, 0x85ebca6b) ^ lo;
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
+  return (h ^ (h >>> 16)) & mask;
+}
+
+export class UidSet {
+  private his: Uint32Array;
+  private los: Uint32Array;
+  private lines: Uint32Array;
+  private count = 0;
+
+  constructor(initialSlots = 1 << 16) {
+    this.his = new Uint32Array(initialSlots);
+    this.los = new Uint32Array(initialSlots);
+    this.lines = new Uint32Array(initialSlots);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Adds the uid seen on `line`; answers the line it was first seen on when it was already there, else undefined. */
+  addOrFirstLine(digits: string, line: number): number | undefined {
+    const [hi, lo] = keyOf(digits);
+    const mask = this.his.length - 1;
+    for (let i = slotOf(hi, lo, mask); ; i = (i + 1) & mask) {
+      const h = this.his[i] ?? EMPTY;
+      const l = this.los[i] ?? EMPTY;
+      if (h === EMPTY && l === EMPTY) {
+        this.his[i] = hi;
+        this.los[i] = lo;
+        this.lines[i] = line;
+        this.count += 1;
+        if (this.count > this.his.length * MAX_LOAD) this.grow();
+        return undefined;
+      }
+      if (h === hi && l === lo) return this.lines[i];
+    }
+  }
+
+  private grow(): void {
+    const { his, los, lines } = this;
+    const size = his.length * 2;
+    this.his = new Uint32Array(size);
+    this.los = new Uint32Array(size);
+    this.lines = new Uint32Array(size);
+    const mask = size - 1;
+    for (let j = 0; j < his.length; j++) {
+      const hi = his[j] ?? EMPTY;
+      const lo = los[j] ?? EMPTY;
+      if (hi === EMPTY && lo === EMPTY) continue;
+      let i = slotOf(hi, lo, mask);
+      while ((this.his[i] ?? EMPTY) !== EMPTY || (this.los[i] ?? EMPTY) !== EMPTY) i = (i + 1) & mask;
+      this.his[i] = hi;
+      this.los[i] = lo;
+      this.lines[i] = lines[j] ?? 0;
+    }
+  }
+}
