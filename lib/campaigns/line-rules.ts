@@ -131,6 +131,16 @@ function plainCsvLine(bytes: Uint8Array, maxCouponAmount: number): Recipient | u
   };
 }
 
+/** A number as JSON reads it (`00.5` is not one), exact or kept as its text; undefined when not a JSON number. */
+function jsonNumber(text: string): unknown {
+  try {
+    return parseJsonExact(text);
+  } catch (err) {
+    if (err instanceof JsonSyntaxError) return undefined;
+    throw err;
+  }
+}
+
 function judgeCsv(text: string, maxCouponAmount: number): LineVerdict {
   const raw = text.split(',');
   if (raw.length !== 2) return { problem: `must be two fields uid,amount; it has ${raw.length}` };
@@ -142,9 +152,9 @@ function judgeCsv(text: string, maxCouponAmount: number): LineVerdict {
   const problems: string[] = [];
   if (!CANONICAL_DIGITS.test(uid))
     problems.push(`uid ${shown(uid)} must be digits without leading zeros, from 1 to 9223372036854775807`);
-  if (!isJsonNumber(amount)) problems.push(`amount ${shown(amount)} must be a decimal number greater than 0`);
+  const value = isJsonNumber(amount) ? jsonNumber(amount) : undefined;
+  if (value === undefined) problems.push(`amount ${shown(amount)} must be a decimal number greater than 0`);
   if (problems.length > 0) return { problem: problems.join('; ') };
-  const value = parseJsonExact(amount);
   const recipient = plainRecipient(uid, value, maxCouponAmount);
   return recipient ? { recipient } : judgeAsSend({ uid, amount: value }, maxCouponAmount);
 }
