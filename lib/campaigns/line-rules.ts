@@ -113,7 +113,7 @@ function digitsAt(bytes: Uint8Array, from: number, to: number): boolean {
  * Such a line is exactly what plainRecipient accepts after the general path's parsing (a property test compares
  * both); any other line returns undefined and takes the general path.
  */
-function plainCsvLine(bytes: Uint8Array, maxCouponAmount: number): Recipient | undefined {
+function plainCsvLine(bytes: Buffer, maxCouponAmount: number): Recipient | undefined {
   const comma = bytes.indexOf(COMMA);
   if (comma < 1 || comma > 18 || bytes[0] === DIGIT_0 || !digitsAt(bytes, 0, comma)) return undefined;
   const point = bytes.indexOf(POINT, comma + 1);
@@ -121,11 +121,10 @@ function plainCsvLine(bytes: Uint8Array, maxCouponAmount: number): Recipient | u
   if (intEnd - comma - 1 > 9 || !digitsAt(bytes, comma + 1, intEnd)) return undefined;
   if (bytes[comma + 1] === DIGIT_0 && intEnd - comma - 1 > 1) return undefined;
   if (point !== -1 && (bytes.length - point - 1 > 2 || !digitsAt(bytes, point + 1, bytes.length))) return undefined;
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const amount = Number(buf.toString('latin1', comma + 1));
+  const amount = Number(bytes.toString('latin1', comma + 1));
   if (!(amount > 0) || amount > maxCouponAmount) return undefined;
   return {
-    uid: { digits: buf.toString('latin1', 0, comma), kind: 'string' },
+    uid: { digits: bytes.toString('latin1', 0, comma), kind: 'string' },
     amount,
     amountText: plainDecimal(amount),
   };
@@ -177,7 +176,7 @@ function judgeJsonl(text: string, maxCouponAmount: number): LineVerdict {
 }
 
 /** One line's content (its end of line removed) judged as a recipient of a list in `format`. */
-export function judgeLine(bytes: Uint8Array, format: ListFormat, maxCouponAmount: number): LineVerdict {
+export function judgeLine(bytes: Buffer, format: ListFormat, maxCouponAmount: number): LineVerdict {
   if (format === 'csv') {
     const recipient = plainCsvLine(bytes, maxCouponAmount);
     if (recipient) return { recipient };
