@@ -14,8 +14,8 @@ import { verifyOssRequest, type OssCredential, type SignedRequest } from './sign
  * Addressing, as `ali-oss` sends it: with an IP endpoint (`endpoint: 'http://127.0.0.1:PORT'`) it puts the bucket
  * in the Host header (`<bucket>.oss-<region>.aliyuncs.com`) and the key in the path: virtual-hosted style, the
  * recommended set-up. With a host name endpoint and `sldEnable: true` it sends `/<bucket>/<key>` to the endpoint's
- * host: path style. A Host whose first label is a served bucket is virtual-hosted; an IP or `localhost` Host is
- * path style. `cname: true` maps one endpoint to one bucket and is not supported.
+ * host: path style. A Host name with a dot (or naming a served bucket) is virtual-hosted by its first label; an IP
+ * or `localhost` Host is path style. `cname: true` maps one endpoint to one bucket and is not supported.
  */
 
 export interface OssServerOptions {
@@ -99,7 +99,7 @@ function address(req: http.IncomingMessage, buckets: ReadonlyMap<string, unknown
   } catch {
     return new OssError(400, 'InvalidObjectName', 'The object name is not valid percent-encoded UTF-8.');
   }
-  if (isIP(hostname) === 0 && hostname !== 'localhost' && buckets.has(label))
+  if (isIP(hostname) === 0 && hostname !== 'localhost' && (hostname.includes('.') || buckets.has(label)))
     return { bucket: label, key: path.slice(1) };
   const [, bucket = '', ...rest] = path.split('/');
   return { bucket, key: rest.join('/') };

@@ -247,13 +247,17 @@ export function verifyOssRequest(
   options: { now: number; region: string },
 ): VerifyResult {
   const authorization = (request.headers['authorization'] ?? '').trim();
+  if (authorization === '')
+    return denied('AccessDenied', 'You have no right to access this object (no Authorization).');
+  const verdict = authorization.startsWith('OSS4-HMAC-SHA256 ')
+    ? verifyV4(request, authorization, lookup, options.now, options.region)
+    : authorization.startsWith('OSS ')
+      ? verifyV1(request, authorization, lookup, options.now)
+      : denied('AccessDenied', 'The Authorization header names no OSS signature version.');
+  if (!verdict.ok) return verdict;
+  // The signature covers Content-MD5, so a body changed after signing shows here.
   const md5 = request.headers['content-md5'];
   if (md5 !== undefined && md5 !== createHash('md5').update(request.body).digest('base64'))
     return { ok: false, status: 400, code: 'InvalidDigest', message: 'The Content-MD5 you specified is not valid.' };
-  if (authorization === '')
-    return denied('AccessDenied', 'You have no right to access this object (no Authorization).');
-  if (authorization.startsWith('OSS4-HMAC-SHA256 '))
-    return verifyV4(request, authorization, lookup, options.now, options.region);
-  if (authorization.startsWith('OSS ')) return verifyV1(request, authorization, lookup, options.now);
-  return denied('AccessDenied', 'The Authorization header names no OSS signature version.');
+  return verdict;
 }
