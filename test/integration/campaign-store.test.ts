@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisCampaignStore } from '../../lib/campaigns/redis-store.js';
 import { countsOf, type ChunkOutcome } from '../../lib/campaigns/state.js';
@@ -154,6 +155,39 @@ describe('the Redis campaign store', () => {
     await store.finishPlanning(id, { total: 1, totalCents: 100, chunks: 1 });
     await client.call('HSET', `coupon:campaign:{${id}}`, 'sent', '1', 'chunksDone', '1');
     expect((await store.get(id))?.state).toBe('COMPLETED');
+  });
+
+  it('counts a chunk once when the reply to its count is lost and the count is retried', async () => {
+    const store = redisCampaignStore(client);
+    const id = newId();
+    await store.start({ campaignId: id, listSha256: LIST, startedAt: 1 });
+    await store.finishPlanning(id, { total: 30, totalCents: 3000, chunks: 3 });
+    await store.recordChunk(id, 2, { sent: 10, failed: 0, unknown: 0 });
+    // A proxy that passes every command to Redis but, once told to, swallows the replies.
+    let dropping = false;
+    const proxy = net.createServer((down) => {
+      const up = net.connect(redis.port, '127.0.0.1');
+      down.pipe(up);
+      up.on('data', (d: Buffer) => {
+        if (!dropping) down.write(d);
+      });
+      down.on('error', () => up.destroy());
+      up.on('error', () => down.destroy());
+      down.on('close', () => up.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const port = (proxy.address() as net.AddressInfo).port;
+    const lossyClient = await connectRedis(`redis://127.0.0.1:${port}`, { commandTimeoutMs: 300 });
+    const lossy = redisCampaignStore(lossyClient);
+    await lossy.get(id);
+    dropping = true;
+    await expect(lossy.recordChunk(id, 1, { sent: 10, failed: 0, unknown: 0 })).rejects.toThrow(/redis campaign/);
+    expect(await store.get(id)).toMatchObject({ sent: 20, chunksDone: 2 });
+    const retried = await store.recordChunk(id, 1, { sent: 10, failed: 0, unknown: 0 });
+    expect(retried?.counted).toBe(false);
+    expect(await store.get(id)).toMatchObject({ sent: 20, chunksDone: 2, state: 'RUNNING' });
+    lossyClient.disconnect();
+    await new Promise<void>((r) => proxy.close(() => r()));
   });
 
   it('fails closed with a store error when Redis is gone', async () => {
