@@ -5,6 +5,7 @@ import { decodeSendRequest } from '../request/decode.js';
 import { isObject } from '../request/forms.js';
 import { lastSegment } from '../request/pointer.js';
 import { plainDecimal } from '../request/rules.js';
+import { emptyPlainLine, readPlainCsv, readPlainJsonl, type PlainLine } from './plain-lines.js';
 import { maskDigitRuns, quote } from '../redact.js';
 
 export type ListFormat = 'csv' | 'jsonl';
@@ -94,37 +95,16 @@ export function isCsvHeader(text: string): boolean {
   return fields.length === 2 && fields[0]?.toLowerCase() === 'uid' && fields[1]?.toLowerCase() === 'amount';
 }
 
-const DIGIT_0 = 0x30;
-const DIGIT_9 = 0x39;
-const COMMA = 0x2c;
-const POINT = 0x2e;
+const plain: PlainLine = emptyPlainLine();
 
-function digitsAt(bytes: Uint8Array, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) {
-    const b = bytes[i] ?? 0;
-    if (b < DIGIT_0 || b > DIGIT_9) return false;
-  }
-  return to > from;
-}
-
-/**
- * The common CSV line read from its bytes, without the strings and objects of the general path: `uid,amount`
- * with a canonical uid of at most 18 digits and an amount `0`…`999999999` with up to 2 decimals, nothing else.
- * Such a line is exactly what plainRecipient accepts after the general path's parsing (a property test compares
- * both); any other line returns undefined and takes the general path.
- */
-function plainCsvLine(bytes: Buffer, maxCouponAmount: number): Recipient | undefined {
-  const comma = bytes.indexOf(COMMA);
-  if (comma < 1 || comma > 18 || bytes[0] === DIGIT_0 || !digitsAt(bytes, 0, comma)) return undefined;
-  const point = bytes.indexOf(POINT, comma + 1);
-  const intEnd = point === -1 ? bytes.length : point;
-  if (intEnd - comma - 1 > 9 || !digitsAt(bytes, comma + 1, intEnd)) return undefined;
-  if (bytes[comma + 1] === DIGIT_0 && intEnd - comma - 1 > 1) return undefined;
-  if (point !== -1 && (bytes.length - point - 1 > 2 || !digitsAt(bytes, point + 1, bytes.length))) return undefined;
-  const amount = Number(bytes.toString('latin1', comma + 1));
-  if (!(amount > 0) || amount > maxCouponAmount) return undefined;
+/** A plain line (see plain-lines.ts) as its recipient, without the general path's parsing. */
+function plainRecipientOf(bytes: Buffer, format: ListFormat, maxCouponAmount: number): Recipient | undefined {
+  const read = format === 'csv' ? readPlainCsv : readPlainJsonl;
+  if (!read(bytes, maxCouponAmount, plain)) return undefined;
+  const { amount } = plain;
+  const quoted = format === 'csv' || bytes[plain.uidStart - 1] === 0x22;
   return {
-    uid: { digits: bytes.toString('latin1', 0, comma), kind: 'string' },
+    uid: { digits: bytes.toString('latin1', plain.uidStart, plain.uidEnd), kind: quoted ? 'string' : 'number' },
     amount,
     amountText: plainDecimal(amount),
   };
@@ -177,10 +157,8 @@ function judgeJsonl(text: string, maxCouponAmount: number): LineVerdict {
 
 /** One line's content (its end of line removed) judged as a recipient of a list in `format`. */
 export function judgeLine(bytes: Buffer, format: ListFormat, maxCouponAmount: number): LineVerdict {
-  if (format === 'csv') {
-    const recipient = plainCsvLine(bytes, maxCouponAmount);
-    if (recipient) return { recipient };
-  }
+  const recipient = plainRecipientOf(bytes, format, maxCouponAmount);
+  if (recipient) return { recipient };
   const text = decodeUtf8(bytes);
   if (text === undefined) return { problem: 'is not valid UTF-8' };
   return format === 'csv' ? judgeCsv(text, maxCouponAmount) : judgeJsonl(text, maxCouponAmount);

@@ -99,6 +99,9 @@ export class LineSplitter {
 
 /** Spaces and tabs only (or nothing): a blank line, skipped and never a recipient. */
 export function isBlank(content: Buffer): boolean {
-  for (const byte of content) if (byte !== 0x20 && byte !== 0x09) return false;
+  for (let i = 0; i < content.length; i++) {
+    const byte = content[i];
+    if (byte !== 0x20 && byte !== 0x09) return false;
+  }
   return true;
 }

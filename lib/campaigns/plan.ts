@@ -1,10 +1,10 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { toCents } from '../guardrails/cents.js';
-import type { Recipient } from '../operation.js';
 import { recipientDigest, type ChunkPlan, type InvalidLine } from './chunk.js';
 import { isCsvHeader, judgeLine, type ListFormat } from './line-rules.js';
 import { isBlank, LineSplitter, type Line } from './lines.js';
+import { emptyPlainLine, readPlainCsv, readPlainJsonl } from './plain-lines.js';
 import { UidSet } from './uid-set.js';
 
 /** Recipients a chunk holds at most: one ordinary operation of the exactly-once path. */
@@ -53,6 +53,8 @@ export class ListError extends Error {
 }
 
 const JSON_OBJECT_START = /^[ \t]*\{/;
+const NEWLINE = Buffer.from('\n');
+const COMMA = Buffer.from(',');
 
 function detect(line: Line, forced: ListFormat | undefined): ListFormat {
   const text = line.content.toString('latin1');
@@ -91,6 +93,7 @@ export async function planList(source: Readable | AsyncIterable<Buffer>, options
   const whole = createHash('sha256');
   const splitter = new LineSplitter();
   const uids = new UidSet();
+  const plain = emptyPlainLine();
   const ready: ChunkPlan[] = [];
   const invalidLines: InvalidLine[] = [];
   let format: ListFormat | undefined;
@@ -117,7 +120,8 @@ export async function planList(source: Readable | AsyncIterable<Buffer>, options
     open = undefined;
   };
 
-  const accept = (line: Line, recipient: Recipient) => {
+  /** Opens a chunk at `line` when none is open (or the open one would span too many lines); answers it. */
+  const chunkFor = (line: Line): OpenChunk => {
     if (open && line.number - open.firstLine + 1 > maxChunkLines) close();
     if (!open) {
       chunks += 1;
@@ -133,16 +137,25 @@ export async function planList(source: Readable | AsyncIterable<Buffer>, options
         digest: createHash('sha256'),
       };
     }
-    const cents = toCents(recipient.amount);
-    open.end = line.end;
-    open.lastLine = line.number;
-    open.recipients += 1;
-    open.amountCents += cents;
-    recipientDigest(open.digest, recipient);
+    return open;
+  };
+
+  /** The uid was seen before: the line is invalid, and named for the chunk worker when it lies in the open chunk. */
+  const duplicate = (line: Line, first: number) => {
+    invalid(line.number, `uid duplicates the uid on line ${first}`);
+    if (open) open.skipLines.push(line.number);
+  };
+
+  /** A valid recipient on `line`, whose `uid,amount\n` has already gone into the chunk's digest. */
+  const counted = (chunk: OpenChunk, line: Line, cents: number) => {
+    chunk.end = line.end;
+    chunk.lastLine = line.number;
+    chunk.recipients += 1;
+    chunk.amountCents += cents;
     total += 1;
     totalCents += cents;
     if (total > maxRecipients) throw new ListError(`the list holds more than ${maxRecipients} recipients`);
-    if (open.recipients >= chunkSize) close();
+    if (chunk.recipients >= chunkSize) close();
   };
 
   const onLine = (line: Line) => {
@@ -156,16 +169,30 @@ export async function planList(source: Readable | AsyncIterable<Buffer>, options
       if (format === 'csv') return;
     }
     if (line.tooLong) return invalid(line.number, 'is longer than 4096 bytes');
+    // The common line, judged from its bytes, which hold the `uid` and `amount` the digest takes.
+    const { content } = line;
+    const read = format === 'csv' ? readPlainCsv : readPlainJsonl;
+    if (read(content, options.maxCouponAmount, plain)) {
+      const first = uids.addBytesOrFirstLine(content, plain.uidStart, plain.uidEnd, line.number);
+      if (first !== undefined) return duplicate(line, first);
+      const chunk = chunkFor(line);
+      if (plain.uidStart === 0 && plain.amountStart === plain.uidEnd + 1) {
+        chunk.digest.update(plain.amountEnd === content.length ? content : content.subarray(0, plain.amountEnd));
+      } else {
+        chunk.digest.update(content.subarray(plain.uidStart, plain.uidEnd));
+        chunk.digest.update(COMMA);
+        chunk.digest.update(content.subarray(plain.amountStart, plain.amountEnd));
+      }
+      chunk.digest.update(NEWLINE);
+      return counted(chunk, line, plain.cents);
+    }
     const verdict = judgeLine(line.content, format, options.maxCouponAmount);
     if ('problem' in verdict) return invalid(line.number, verdict.problem);
     const first = uids.addOrFirstLine(verdict.recipient.uid.digits, line.number);
-    if (first !== undefined) {
-      invalid(line.number, `uid duplicates the uid on line ${first}`);
-      // Only a line inside a chunk's range needs to be named for the chunk worker to skip it.
-      if (open) open.skipLines.push(line.number);
-      return;
-    }
-    accept(line, verdict.recipient);
+    if (first !== undefined) return duplicate(line, first);
+    const chunk = chunkFor(line);
+    recipientDigest(chunk.digest, verdict.recipient);
+    counted(chunk, line, toCents(verdict.recipient.amount));
   };
 
   const flush = async () => {

@@ -14,12 +14,24 @@ const MAX_LOAD = 0.75;
  */
 let keyHi = 0;
 let keyLo = 0;
-function setKey(digits: string): void {
-  const cut = Math.max(0, digits.length - 9);
-  const high = cut === 0 ? 0 : Number(digits.slice(0, cut));
-  const low = Number(digits.slice(cut));
+function setKey(high: number, low: number): void {
   keyHi = Math.floor(high / 4);
   keyLo = (low + (high % 4) * 2 ** 30) >>> 0;
+}
+
+function setKeyOfText(digits: string): void {
+  const cut = Math.max(0, digits.length - 9);
+  setKey(cut === 0 ? 0 : Number(digits.slice(0, cut)), Number(digits.slice(cut)));
+}
+
+/** Bytes [start, end) are canonical ASCII digits (checked by the caller). */
+function setKeyOfBytes(bytes: Uint8Array, start: number, end: number): void {
+  const cut = Math.max(start, end - 9);
+  let high = 0;
+  let low = 0;
+  for (let i = start; i < cut; i++) high = high * 10 + ((bytes[i] ?? 0) - 0x30);
+  for (let i = cut; i < end; i++) low = low * 10 + ((bytes[i] ?? 0) - 0x30);
+  setKey(high, low);
 }
 
 function slotOf(hi: number, lo: number, mask: number): number {
@@ -47,7 +59,17 @@ export class UidSet {
 
   /** Adds the uid seen on `line`; answers the line it was first seen on when it was already there, else undefined. */
   addOrFirstLine(digits: string, line: number): number | undefined {
-    setKey(digits);
+    setKeyOfText(digits);
+    return this.addKey(line);
+  }
+
+  /** The same for a uid written as the canonical ASCII digits bytes [start, end), without making a string of them. */
+  addBytesOrFirstLine(bytes: Uint8Array, start: number, end: number, line: number): number | undefined {
+    setKeyOfBytes(bytes, start, end);
+    return this.addKey(line);
+  }
+
+  private addKey(line: number): number | undefined {
     const hi = keyHi;
     const lo = keyLo;
     const mask = this.his.length - 1;

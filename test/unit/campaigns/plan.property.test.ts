@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { readChunk, type ChunkPlan } from '../../../lib/campaigns/chunk.js';
 import { judgeAsSend, judgeLine } from '../../../lib/campaigns/line-rules.js';
 import { planList } from '../../../lib/campaigns/plan.js';
+import { emptyPlainLine, readPlainCsv, readPlainJsonl } from '../../../lib/campaigns/plain-lines.js';
+import { toCents } from '../../../lib/guardrails/cents.js';
 import { parseJsonExact } from '../../../lib/json.js';
 
 const MAX = 10000;
@@ -141,6 +143,67 @@ describe('planning, property', () => {
         const send = judgeAsSend({ uid: u, amount }, MAX);
         if ('recipient' in send) expect(line).toEqual(send);
         else expect(line).toHaveProperty('problem');
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('a plain CSV line read from its bytes is the recipient the general path reads, its plain bytes included', () => {
+    const amount = fc.oneof(
+      fc.stringMatching(/^(0|[1-9][0-9]{0,9})(\.[0-9]{1,3})?$/),
+      fc.constantFrom('0', '0.0', '0.00', '0.01', '10000', '10000.00', '10000.01', '9999.99', '8.80', '8.8'),
+    );
+    const uidText = fc.oneof(fc.stringMatching(/^[1-9][0-9]{0,19}$/), fc.constantFrom('0', '01'));
+    const out = emptyPlainLine();
+    fc.assert(
+      fc.property(uidText, amount, (u, a) => {
+        const bytes = Buffer.from(`${u},${a}`);
+        if (!readPlainCsv(bytes, MAX, out)) return;
+        const general = judgeAsSend({ uid: u, amount: parseJsonExact(a) }, MAX);
+        if (!('recipient' in general)) throw new Error(`the plain path accepted ${u},${a}`);
+        expect(toCents(general.recipient.amount)).toBe(out.cents);
+        expect(general.recipient.amount).toBe(out.amount);
+        expect(bytes.toString('latin1', 0, out.uidEnd)).toBe(general.recipient.uid.digits);
+        expect(bytes.toString('latin1', out.amountStart, out.amountEnd)).toBe(general.recipient.amountText);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('a plain JSONL line read from its bytes is the recipient the general path reads', () => {
+    const space = fc.constantFrom('', ' ', '\t', '  ', '\r');
+    const uidValue = fc.oneof(
+      fc.stringMatching(/^[1-9][0-9]{0,19}$/).map((d) => `"${d}"`),
+      fc.stringMatching(/^[0-9]{1,17}$/),
+      fc.constantFrom('"9223372036854775807"', '"9223372036854775808"', '9007199254740991', '9007199254740992'),
+      fc.constantFrom('"007"', '12.0', '1e2', '-1', '"1 "', 'true', '"\\u0031"'),
+    );
+    const amountValue = fc.oneof(
+      fc.stringMatching(/^(0|[1-9][0-9]{0,9})(\.[0-9]{1,3})?$/),
+      fc.constantFrom('1e2', '8.88e0', '-1', '"5"', '0.30000000000000004', '10000.00', '.5', '5.', 'null'),
+    );
+    const line = fc
+      .tuple(uidValue, amountValue, fc.boolean(), fc.array(space, { minLength: 8, maxLength: 8 }), fc.boolean())
+      .map(([u, a, uidFirst, ws, extra]) => {
+        const [s0, s1, s2, s3, s4, s5, s6, s7] = ws;
+        const members = uidFirst
+          ? [`"uid"${s1}:${s2}${u}`, `"amount"${s3}:${s4}${a}`]
+          : [`"amount"${s1}:${s2}${a}`, `"uid"${s3}:${s4}${u}`];
+        if (extra) members.push('"x":1');
+        return `${s0}{${members.join(`${s5},${s6}`)}}${s7}`;
+      });
+    const out = emptyPlainLine();
+    fc.assert(
+      fc.property(line, (text) => {
+        const bytes = Buffer.from(text);
+        if (!readPlainJsonl(bytes, MAX, out)) return;
+        const general = judgeAsSend(parseJsonExact(text), MAX);
+        if (!('recipient' in general)) throw new Error(`the plain path accepted ${text}`);
+        expect(out.cents).toBe(toCents(general.recipient.amount));
+        expect(out.amount).toBe(general.recipient.amount);
+        expect(bytes.toString('latin1', out.uidStart, out.uidEnd)).toBe(general.recipient.uid.digits);
+        expect(bytes.toString('latin1', out.amountStart, out.amountEnd)).toBe(general.recipient.amountText);
+        expect(judgeLine(bytes, 'jsonl', MAX)).toEqual(general);
       }),
       { numRuns: 5000 },
     );
