@@ -132,7 +132,8 @@ function judgeCsv(text: string, maxCouponAmount: number): LineVerdict {
   if (!CANONICAL_DIGITS.test(uid))
     problems.push(`uid ${shown(uid)} must be digits without leading zeros, from 1 to 9223372036854775807`);
   const value = isJsonNumber(amount) ? jsonNumber(amount) : undefined;
-  if (value === undefined) problems.push(`amount ${shown(amount)} must be a decimal number greater than 0`);
+  if (value === undefined || (typeof value === 'number' && !(value > 0)))
+    problems.push(`amount ${shown(amount)} must be a decimal number greater than 0`);
   if (problems.length > 0) return { problem: problems.join('; ') };
   const recipient = plainRecipient(uid, value, maxCouponAmount);
   return recipient ? { recipient } : judgeAsSend({ uid, amount: value }, maxCouponAmount);
