@@ -105,6 +105,42 @@ describe('the local OSS bucket through ali-oss', () => {
     });
   });
 
+  it.each([
+    ['V1', false],
+    ['V4', true],
+  ])('signs and serves keys with spaces, plus signs and non-ASCII characters (%s)', async (_v, v4) => {
+    const oss = client({ authorizationV4: v4 });
+    const key = `lists/春季 list+1 (a)'*!.csv`;
+    await oss.put(key, LIST);
+    expect((await oss.get(key)).content.equals(LIST)).toBe(true);
+    expect((await oss.listV2({ prefix: 'lists/春季' })).objects?.map((o) => o.name)).toEqual([key]);
+  });
+
+  it('takes STS credentials only with their security token', async () => {
+    const sts = { accessKeyId: 'STS.localtoken', accessKeySecret: 'sts-secret', securityToken: 'token-1' };
+    const stsServer = await startOssServer({ buckets: [BUCKET], credentials: [sts] });
+    try {
+      const make = (stsToken: string) =>
+        new OSS({
+          endpoint: stsServer.url,
+          region: 'oss-cn-hangzhou',
+          bucket: BUCKET,
+          secure: false,
+          ...sts,
+          stsToken,
+        });
+      await make('token-1').put('sts.csv', LIST);
+      expect(await failure(() => make('token-2').get('sts.csv'))).toMatchObject({
+        status: 403,
+        code: 'InvalidAccessKeyId',
+      });
+      const bucket = await openBucket({ endpoint: stsServer.url, region: 'oss-cn-hangzhou', bucket: BUCKET, ...sts });
+      expect((await bucket.getRange('sts.csv', 0, 10)).toString()).toBe('uid,amount');
+    } finally {
+      await stsServer.close();
+    }
+  });
+
   it('pages a V2 listing with continuation tokens (signed as a sub-resource)', async () => {
     const oss = client();
     for (let i = 0; i < 5; i++) await oss.put(`page/${i}.jsonl`, Buffer.from('{}'));
