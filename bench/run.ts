@@ -15,6 +15,7 @@ import { build } from 'esbuild';
 import { buildAll, FUNCTIONS } from '../scripts/build.js';
 import { startEmulator, type Emulator } from '../local/emulator/server.js';
 import { startRedis, type RedisServer } from '../test/helpers/redis.js';
+import { benchCli, renderCliBench } from './cli.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tiny = process.argv.includes('--tiny');
@@ -357,6 +358,8 @@ async function main(): Promise<void> {
     const warmCost = await warm(emulator, redis);
     process.stderr.write('large send…\n');
     const large = await largeSend();
+    process.stderr.write('CLI start-up…\n');
+    const cli = await benchCli(tiny ? 3 : 25);
 
     const bare = cold.series['bare node']?.median ?? NaN;
     const ref = cold.series['reference']?.median ?? NaN;
@@ -423,6 +426,7 @@ async function main(): Promise<void> {
         met: large.throttledShare <= 0.02,
       },
       { goal: 'large send peak RSS', target: '≤ 128 MB', measured: large.peakRssMB, met: large.peakRssMB <= 128 },
+      cli.goal,
       {
         goal: 'bundle size',
         target: '≤ 128 KiB each',
@@ -445,6 +449,7 @@ async function main(): Promise<void> {
       coldStart: { processesPerRow: N.cold, wallMsSpawnToFirstAnswer: cold.series, added, failures: cold.failures },
       warm: warmCost,
       largeSend: large,
+      cli,
       artifactsKiB: {
         ...Object.fromEntries(Object.entries(sizes).map(([k, v]) => [k, round(v.bundle / 1024)])),
         'reference (bench only)': round(referenceSize / 1024),
@@ -479,6 +484,7 @@ type Results = {
   };
   warm: Awaited<ReturnType<typeof warm>>;
   largeSend: Awaited<ReturnType<typeof largeSend>>;
+  cli: Awaited<ReturnType<typeof benchCli>>;
   artifactsKiB: Record<string, number>;
   codeCacheKiB: Record<string, number>;
   goals: Array<{ goal: string; target: string; measured: number; met: boolean }>;
@@ -520,6 +526,7 @@ function renderTable(r: Results): string {
     '|---:|---:|---:|---:|---:|---:|---|',
     `| ${round(r.largeSend.recipientsPerSecond)} | ${r.largeSend.ceilingPerSecond} | ${round(r.largeSend.fractionOfCeiling * 100)} % | ${r.largeSend.upstreamCalls} | ${r.largeSend.throttledCalls} (${round(r.largeSend.throttledShare * 100)} %) | ${round(r.largeSend.peakRssMB)} | ${r.largeSend.issuedOncePerRecipient ? 'yes' : 'NO'} |`,
     '',
+    renderCliBench(r.cli),
     '## Artifacts (minified bundles; each function also ships its V8 code cache)',
     '',
     '| bundle | KiB | code cache KiB |',
