@@ -81,14 +81,19 @@ function meterLine(log: Logger, input: OperationLineInput): void {
 /** The handler every function shares: executes each valid operation of each delivery, in order. */
 export async function sendDeliveries(event: PipelineEvent, context: FcContext): Promise<DeliveryResult[]> {
   const { invocation, deliveries } = expectStage(event, 'validated');
+  const { config } = invocation.runtime;
+  const budget =
+    config.guardrails.dailyBudgetCents === undefined ? {} : { budgetLimitCents: config.guardrails.dailyBudgetCents };
   const results: DeliveryResult[] = [];
   for (const delivery of deliveries) {
+    const log = invocation.logger.child(delivery.label);
     if ('error' in delivery) {
-      results.push({ error: delivery.error });
+      const { error } = delivery;
+      results.push({ error });
+      const ref = error.requestId === undefined ? {} : { requestId: error.requestId };
+      meterLine(log, { ref, answer: { error }, chunkSize: config.chunkSize, durationMs: 0, ...budget });
       continue;
     }
-    const log = invocation.logger.child(delivery.label);
-    const { config } = invocation.runtime;
     const answers: OperationResult[] = [];
     for (const item of delivery.items) {
       const started = Date.now();
@@ -103,9 +108,7 @@ export async function sendDeliveries(event: PipelineEvent, context: FcContext): 
         chunkSize: config.chunkSize,
         durationMs: Date.now() - started,
         meter,
-        ...(config.guardrails.dailyBudgetCents === undefined
-          ? {}
-          : { budgetLimitCents: config.guardrails.dailyBudgetCents }),
+        ...budget,
       });
     }
     results.push({ batch: delivery.batch, results: answers });

@@ -9,7 +9,7 @@ import type { OperationMeter } from './meter.js';
 export type OperationOutcome = 'sent' | 'partial' | 'unknown' | 'failed' | 'refused' | 'dryRun';
 
 export interface OperationLineInput {
-  ref: OperationRef;
+  ref: Pick<OperationRef, 'requestId' | 'fromApp'>;
   /** Absent when the request was refused before it became an operation (invalid input). */
   operation?: Operation;
   answer: { executed: ExecutedOperation } | { error: AppError };

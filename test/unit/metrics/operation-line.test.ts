@@ -189,7 +189,7 @@ describe('operationLine', () => {
 
   it('an invalid request names only what it knows', () => {
     const line = operationLine({
-      ref: { form: 'flat', requestId: 'bad-1' },
+      ref: { requestId: 'bad-1' },
       answer: { error: new AppError(400, 'InvalidParameter', 'amount is missing') },
       chunkSize: 10,
       durationMs: 0,
