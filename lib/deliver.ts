@@ -67,8 +67,8 @@ async function runOne(
 }
 
 /**
- * Every operation's answer ends here, whichever trigger delivered it: its metric line is written once, after the
- * answer is made, and nothing it does can replace that answer.
+ * Writes an operation's metric line (docs/metrics.md) once its answer is made, whichever trigger delivered it.
+ * Nothing here may replace that answer: a line that cannot be built is logged as such, never thrown.
  */
 function meterLine(log: Logger, input: OperationLineInput): void {
   try {
@@ -91,7 +91,8 @@ export async function sendDeliveries(event: PipelineEvent, context: FcContext): 
       const { error } = delivery;
       results.push({ error });
       const ref = error.requestId === undefined ? {} : { requestId: error.requestId };
-      meterLine(log, { ref, answer: { error }, chunkSize: config.chunkSize, durationMs: 0, ...budget });
+      const durationMs = Date.now() - invocation.startedAt;
+      meterLine(log, { ref, answer: { error }, chunkSize: config.chunkSize, durationMs, ...budget });
       continue;
     }
     const answers: OperationResult[] = [];
