@@ -1,6 +1,7 @@
 import { credentialSource } from './credentials.js';
 import { AppError } from './errors.js';
 import type { FcContext } from './fc.js';
+import type { Logger } from './log.js';
 import { refOf, type Operation } from './operation.js';
 import {
   expectStage,
@@ -9,17 +10,20 @@ import {
   type OperationResult,
   type PipelineEvent,
 } from './pipeline.js';
+import { writeMetric } from './metrics/line.js';
+import { OperationMeter } from './metrics/meter.js';
+import { operationLine, type OperationLineInput } from './metrics/operation-line.js';
 import { DEFAULT_RETRY_POLICY } from './resellertrade/retry.js';
 import { executeOperation } from './send/execute.js';
-import type { DeliveryLabel } from './triggers/delivery.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function runOne(
   operation: Operation,
   invocation: Invocation,
-  label: DeliveryLabel,
+  meter: OperationMeter,
   context: FcContext,
+  log: Logger,
 ): Promise<OperationResult> {
   const { runtime } = invocation;
   const ref = refOf(operation);
@@ -36,10 +40,11 @@ async function runOne(
       credentials,
       timeoutMs: runtime.config.upstreamTimeoutMs,
       deadline: invocation.deadline,
-      logger: invocation.logger.child(label),
+      logger: log,
       now: Date.now,
       sleep,
       random: Math.random,
+      meter,
     });
     return { ref, executed };
   } catch (err) {
@@ -61,18 +66,51 @@ async function runOne(
   }
 }
 
+/**
+ * Writes an operation's metric line (docs/metrics.md) once its answer is made, whichever trigger delivered it.
+ * Nothing here may replace that answer: a line that cannot be built is logged as such, never thrown.
+ */
+function meterLine(log: Logger, input: OperationLineInput): void {
+  try {
+    writeMetric(log, operationLine(input));
+  } catch (err) {
+    log.error('operation metric line not written', { error: err instanceof Error ? err.message : String(err) });
+  }
+}
+
 /** The handler every function shares: executes each valid operation of each delivery, in order. */
 export async function sendDeliveries(event: PipelineEvent, context: FcContext): Promise<DeliveryResult[]> {
   const { invocation, deliveries } = expectStage(event, 'validated');
+  const { config } = invocation.runtime;
+  const budget =
+    config.guardrails.dailyBudgetCents === undefined ? {} : { budgetLimitCents: config.guardrails.dailyBudgetCents };
   const results: DeliveryResult[] = [];
   for (const delivery of deliveries) {
+    const log = invocation.logger.child(delivery.label);
     if ('error' in delivery) {
-      results.push({ error: delivery.error });
+      const { error } = delivery;
+      results.push({ error });
+      const ref = error.requestId === undefined ? {} : { requestId: error.requestId };
+      const durationMs = Date.now() - invocation.startedAt;
+      meterLine(log, { ref, answer: { error }, chunkSize: config.chunkSize, durationMs, ...budget });
       continue;
     }
     const answers: OperationResult[] = [];
     for (const item of delivery.items) {
-      answers.push('error' in item ? item : await runOne(item.operation, invocation, delivery.label, context));
+      const started = Date.now();
+      const meter = new OperationMeter();
+      const operation = 'operation' in item ? item.operation : undefined;
+      const answer = 'operation' in item ? await runOne(item.operation, invocation, meter, context, log) : item;
+      answers.push(answer);
+      meterLine(log, {
+        ref: answer.ref,
+        ...(operation ? { operation } : {}),
+        answer,
+        chunkSize: config.chunkSize,
+        durationMs: Date.now() - started,
+        meter,
+        ...budget,
+      });
     }
     results.push({ batch: delivery.batch, results: answers });
   }

@@ -8,6 +8,8 @@ import type { BudgetLedger, ReservationRef } from './ledger.js';
 export interface GuardrailRefusal {
   code: 'Guardrail.OperationAmount' | 'Guardrail.TemplateNotAllowed' | 'Guardrail.DailyBudget';
   message: string;
+  /** Guardrail.DailyBudget: the day's used total the ledger answered with (for the operation's metric line). */
+  usedCents?: number;
 }
 
 export const centsOf = (recipients: readonly Recipient[]): number =>
@@ -43,6 +45,8 @@ export interface Reservation {
   day: string;
   ref: ReservationRef;
   cents: number;
+  /** Once granted: the day's used total the ledger answered with, this reservation included. */
+  usedCents?: number;
 }
 
 /**
@@ -65,6 +69,7 @@ export class DailyBudget {
     const limit = this.settings.dailyBudgetCents ?? 0;
     return {
       code: 'Guardrail.DailyBudget',
+      usedCents,
       message: `DAILY_BUDGET ${fromCents(limit)} for ${day} (${this.settings.budgetTimeZone}) has ${fromCents(Math.max(0, limit - usedCents))} left and this needs ${fromCents(cents)}; not sent: it is sent when the same request is delivered again within the budget`,
     };
   }
@@ -91,7 +96,7 @@ export class DailyBudget {
       limit,
       DAY_KEEP_MS,
     );
-    return granted ? planned : this.refusal(planned.day, usedCents, planned.cents);
+    return granted ? { ...planned, usedCents } : this.refusal(planned.day, usedCents, planned.cents);
   }
 
   /** Gives the reservation back at most once; true when this call did. Safe to repeat. */

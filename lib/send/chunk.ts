@@ -3,6 +3,9 @@ import type { UpstreamOutcome } from '../resellertrade/mapping.js';
 import type { RateLimiter } from '../resellertrade/rate-limiter.js';
 import { retryDelay, type RetryPolicy } from '../resellertrade/retry.js';
 import type { Logger } from '../log.js';
+import { isThrottled, upstreamCallLine, type ChunkFields } from '../metrics/call-line.js';
+import { writeMetric } from '../metrics/line.js';
+import type { OperationMeter } from '../metrics/meter.js';
 
 export interface ChunkSendContext {
   client: ResellerTradeClient;
@@ -16,6 +19,8 @@ export interface ChunkSendContext {
   now: () => number;
   sleep: (ms: number) => Promise<void>;
   random: () => number;
+  /** Counts this operation's calls and throttles for its metric line. */
+  meter?: OperationMeter;
 }
 
 /** Below this much time left, a call is not started: it would end as a timeout, i.e. as an unknown outcome. */
@@ -67,7 +72,7 @@ export async function sendChunk(
   journal: ChunkJournal,
   form: string,
   firstSlot: number,
-  fields: Record<string, unknown>,
+  fields: ChunkFields,
 ): Promise<ChunkSendResult> {
   let slot: number | undefined = firstSlot;
   for (let attempt = 1; ; attempt++) {
@@ -79,27 +84,17 @@ export async function sendChunk(
       return { outcome: late, attempts: attempt - 1 };
     }
     const { outcome, latencyMs } = await ctx.client.call('SendCoupon', form, ctx.credentials(), timeoutMs);
-    const logFields = {
-      ...fields,
-      attempt,
-      latencyMs: Math.round(latencyMs),
-      outcome: outcome.kind,
-      Code: outcome.kind === 'ok' ? (outcome.partial?.code ?? 'success') : outcome.code,
-      upstreamResponseRequestId: outcome.upstreamRequestId,
-    };
+    ctx.meter?.call(isThrottled(outcome));
+    const line = { action: 'SendCoupon', chunk: fields, attempt, latencyMs, outcome };
     if (outcome.kind === 'ok') {
       ctx.limiter.onAccepted();
-      ctx.logger.info('upstream SendCoupon', logFields);
+      writeMetric(ctx.logger, upstreamCallLine(line));
       return { outcome, attempts: attempt };
     }
     if (outcome.kind === 'rejected' && outcome.retry === 'throttled')
       ctx.limiter.onThrottled(slot, outcome.retryAfterMs);
     const delay = retryDelay(outcome, attempt, ctx.policy, ctx.random);
-    ctx.logger[outcome.kind === 'unknown' ? 'error' : 'warn']('upstream SendCoupon', {
-      ...logFields,
-      Message: outcome.message,
-      retryInMs: delay,
-    });
+    writeMetric(ctx.logger, upstreamCallLine({ ...line, ...(delay === undefined ? {} : { retryInMs: delay }) }));
     if (delay === undefined || outcome.kind !== 'rejected') return { outcome, attempts: attempt };
     await journal.pending(outcome, delay + ctx.timeoutMs);
     if (ctx.now() + delay + MIN_ATTEMPT_MS > ctx.deadline) {

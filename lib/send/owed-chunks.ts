@@ -64,14 +64,20 @@ export async function sendOwedChunks(
     if (claim.failure !== undefined) return;
     const recipients = chunkRecipients(op, size, n);
     const upstreamRequestId = chunkRequestId(op.requestId, n, count);
-    const fields = { chunk: n, chunks: count, recipients: recipients.length, upstreamRequestId };
+    const fields = {
+      chunk: n,
+      chunks: count,
+      recipients: recipients.length,
+      amountCents: centsOf(recipients),
+      upstreamRequestId,
+    };
     let announced = false;
     let reservation: Reservation | undefined;
     // Taken before the release is tried: whatever its reply, a reservation is given back at most once.
     const giveBack = async () => {
       const held = reservation;
       reservation = undefined;
-      if (held) await releaseReservation(ctx.budget, held, log, fields);
+      if (held && (await releaseReservation(ctx.budget, held, log, fields))) ctx.meter?.budgetReleased(held.cents);
     };
     try {
       if (refused) {
@@ -92,6 +98,7 @@ export async function sendOwedChunks(
       // Held before the reply comes: if it is lost, what may have been reserved is given back (a no-op if not).
       reservation = planned;
       const reserved = await ctx.budget.reserve(planned);
+      if (reserved.usedCents !== undefined) ctx.meter?.budgetReported(reserved.usedCents);
       if (isRefusal(reserved)) {
         reservation = undefined;
         refused = reserved;
@@ -134,6 +141,7 @@ export async function sendOwedChunks(
       if (record.state === 'FAILED' || record.state === 'PENDING') await giveBack();
       chunks[n] = record;
       known[n] = record;
+      ctx.meter?.settled(n);
       if (record.state === 'UNKNOWN') {
         log.error('chunk outcome UNKNOWN: never re-sent automatically; check these recipients with GetCouponPage', {
           ...fields,
@@ -173,8 +181,10 @@ export async function sendOwedChunks(
           };
       chunks[n] = record;
       known[n] = record;
-      if (announced) sentAny = true;
-      else await giveBack();
+      if (announced) {
+        sentAny = true;
+        ctx.meter?.settled(n);
+      } else await giveBack();
       log.error('chunk failed unexpectedly', { ...fields, state: record.state, error: detail });
       await claim.settle(n, record, ctx.timeoutMs);
     }
@@ -186,19 +196,18 @@ export async function sendOwedChunks(
 /**
  * Gives a reservation back, once more if the store fails (a release is safe to repeat: it acts at most once).
  * Never throws: a release that fails leaves the budget over-counted until the day ends, never overspent, and
- * the chunk keeps its own outcome; the failure is logged on a line of its own.
+ * the chunk keeps its own outcome; the failure is logged on a line of its own. True when this call gave it back.
  */
 async function releaseReservation(
   budget: DailyBudget,
   held: Reservation,
   log: Logger,
   fields: Record<string, unknown>,
-): Promise<void> {
+): Promise<boolean> {
   let error = '';
   for (let attempt = 1; attempt <= 2; attempt++) {
     try {
-      await budget.release(held);
-      return;
+      return await budget.release(held);
     } catch (err) {
       error = err instanceof Error ? err.message : String(err);
     }
@@ -210,4 +219,5 @@ async function releaseReservation(
     budgetDay: held.day,
     error,
   });
+  return false;
 }
