@@ -2,6 +2,7 @@ import { credentialSource } from './credentials.js';
 import { AppError } from './errors.js';
 import type { FcContext } from './fc.js';
 import { refOf, type Operation } from './operation.js';
+import { laneOf } from './quota/lane.js';
 import {
   expectStage,
   type DeliveryResult,
@@ -31,7 +32,10 @@ async function runOne(
       store: runtime.store,
       budget: runtime.budget,
       client: runtime.client,
-      limiter: runtime.limiter,
+      limiter: runtime.quota.limiter(
+        operation.sellerId.digits,
+        laneOf(invocation.trigger, operation.recipients.length, runtime.config.quota.bulkThreshold),
+      ),
       policy: { ...DEFAULT_RETRY_POLICY, maxAttempts: runtime.config.upstreamMaxAttempts },
       credentials,
       timeoutMs: runtime.config.upstreamTimeoutMs,
