@@ -1,0 +1,204 @@
+/**
+ * The quota's Lua scripts against a real redis-server: rate and burst, two instances on one schedule, throttle
+ * feedback and recovery, the clock taken from Redis TIME (instances with skewed clocks change nothing), lanes in
+ * real time, and a store that fails or loses its reply (no slot: nothing may be sent).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { currentRate, DECREASE, initialState, RECOVERY_SECONDS, type QuotaSettings } from '../../lib/quota/gcra.js';
+import { redisQuota } from '../../lib/quota/redis.js';
+import { createRedisClient, type RedisClient } from '../../lib/redis/client.js';
+import { createQuota, type Granted } from '../../lib/resellertrade/rate-limiter.js';
+import { startRedis, type RedisServer } from '../helpers/redis.js';
+
+let redis: RedisServer;
+const clients: RedisClient[] = [];
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  for (const c of clients) c.disconnect();
+  await redis.stop();
+});
+
+/** A new connection: each stands for one instance. */
+const instance = (options: { commandTimeoutMs?: number } = {}) => {
+  const c = createRedisClient(redis.url, options);
+  clients.push(c);
+  return c;
+};
+let seq = 0;
+const seller = () => `seller-${process.pid}-${++seq}`;
+const interactive = { lane: 'interactive' as const, maxWaitUs: 60e6, ticket: 0 };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The most grants in any window of one second. */
+function maxPerSecond(times: number[]): number {
+  const s = [...times].sort((a, b) => a - b);
+  let best = 0;
+  for (let hi = 0, lo = 0; hi < s.length; hi++) {
+    while (s[lo]! <= s[hi]! - 1000) lo++;
+    best = Math.max(best, hi - lo + 1);
+  }
+  return best;
+}
+
+/** Slots as the schedule gave them: the local time of the request plus the wait it was told. */
+async function slots(
+  backend: ReturnType<typeof redisQuota>,
+  key: string,
+  n: number,
+): Promise<Array<number | undefined>> {
+  const out: Array<number | undefined> = [];
+  for (let i = 0; i < n; i++) {
+    const asked = performance.now();
+    const d = await backend.reserve(key, interactive);
+    out.push(d.granted ? asked + d.waitUs / 1000 : undefined);
+  }
+  return out;
+}
+
+describe('the quota script in Redis', () => {
+  it('lets a burst start at once, then spaces calls 1/qps apart', async () => {
+    const backend = redisQuota(instance(), { qps: 20, burst: 5, bulkShare: 0.8 });
+    const key = seller();
+    const at = (await slots(backend, key, 12)) as number[];
+    const first = at[0]!;
+    for (const t of at.slice(0, 5)) expect(t - first).toBeLessThan(15);
+    for (let i = 5; i < 12; i++) expect(at[i]! - first).toBeGreaterThan((i - 4) * 50 - 15);
+    for (let i = 6; i < 12; i++) expect(at[i]! - at[i - 1]!).toBeCloseTo(50, -1);
+  });
+
+  it('shares one schedule between instances: 4 instances of 10 greedy callers never exceed qps + burst in any second', async () => {
+    const settings: QuotaSettings = { qps: 25, burst: 5, bulkShare: 0.8 };
+    const key = seller();
+    const granted: number[] = [];
+    const started = Date.now();
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const quota = createQuota(redisQuota(instance(), settings));
+        await Promise.all(
+          Array.from({ length: 10 }, async () => {
+            const limiter = quota.limiter(key, 'interactive');
+            while (Date.now() - started < 2500) {
+              const slot = await limiter.acquire(Date.now() + 10_000);
+              if (slot.granted) granted.push(performance.now());
+            }
+          }),
+        );
+      }),
+    );
+    expect(maxPerSecond(granted)).toBeLessThanOrEqual(settings.qps + settings.burst);
+    // And the quota is used: 2.5 s at 25/s plus the burst, less a cell or two of timing.
+    expect(granted.length).toBeGreaterThanOrEqual(25 * 2.5 + 5 - 3);
+  });
+
+  it('takes its clock from Redis TIME: instances whose clocks are an hour apart share the schedule unchanged', async () => {
+    const settings: QuotaSettings = { qps: 20, burst: 1, bulkShare: 0.8 };
+    const key = seller();
+    const ahead = createQuota(redisQuota(instance(), settings), { now: () => Date.now() + 3_600_000 });
+    const behind = createQuota(redisQuota(instance(), settings), { now: () => Date.now() - 3_600_000 });
+    const aheadClock = () => Date.now() + 3_600_000;
+    const behindClock = () => Date.now() - 3_600_000;
+    const times: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const [a, b] = await Promise.all([
+        ahead.limiter(key, 'interactive').acquire(aheadClock() + 2000),
+        behind.limiter(key, 'interactive').acquire(behindClock() + 2000),
+      ]);
+      expect(a.granted && b.granted).toBe(true);
+      times.push(performance.now());
+    }
+    // 20 grants at 20/s with a burst of 1: about a second, whichever instance asked.
+    expect(times[9]! - times[0]!).toBeGreaterThan(850);
+    // The schedule is written in Redis's microseconds: its next cell is within a second of Redis TIME.
+    const [sec, usec] = (await instance().call('TIME')) as [string, string];
+    const redisNow = Number(sec) * 1e6 + Number(usec);
+    const tat = Number(await instance().call('HGET', `coupon:quota:${key}`, 'tat'));
+    expect(Math.abs(tat - redisNow)).toBeLessThan(1e6);
+  });
+
+  it('cuts the shared rate once per generation on a throttle, pauses for Retry-After, and recovers linearly', async () => {
+    const settings: QuotaSettings = { qps: 100, burst: 1, bulkShare: 0.8 };
+    const key = seller();
+    const one = redisQuota(instance(), settings);
+    const other = redisQuota(instance(), settings);
+    const d = await one.reserve(key, interactive);
+    expect(await one.throttled(key, d.generation, 0)).toBe(d.generation + 1);
+    // The same call's throttle seen by another instance (or a second throttle of that schedule) cuts nothing more.
+    expect(await other.throttled(key, d.generation, 0)).toBe(d.generation + 1);
+    const client = instance();
+    const state = async () => {
+      const [base, cut, gen] = (await client.call('HMGET', `coupon:quota:${key}`, 'base', 'cut', 'gen')) as string[];
+      const [sec, usec] = (await client.call('TIME')) as [string, string];
+      const s = { ...initialState(), base: Number(base), cutAt: Number(cut), generation: Number(gen) };
+      return { rate: currentRate(s, settings, Number(sec) * 1e6 + Number(usec)), s };
+    };
+    const after = await state();
+    expect(after.s.base).toBeCloseTo(100 * DECREASE, 3);
+    expect(after.rate).toBeLessThan(100 * DECREASE + 1);
+    // Slots after the cut are 1/70 s apart, for every instance.
+    const at = (await slots(other, key, 6)) as number[];
+    expect(at[5]! - at[1]!).toBeCloseTo((4 * 1000) / 70, -1);
+    await sleep(1500);
+    const recovered = await state();
+    expect(recovered.rate).toBeGreaterThan(100 * DECREASE + (100 / RECOVERY_SECONDS) * 1.4);
+    // Retry-After pauses the whole schedule (another cut, of the current generation).
+    const g = (await one.reserve(key, interactive)).generation;
+    await one.throttled(key, g, 2_000_000);
+    const paused = await other.reserve(key, interactive);
+    expect(paused.granted && paused.waitUs).toBeGreaterThan(1_900_000);
+  });
+
+  it('lanes in real time: saturating bulk work leaves interactive calls a short wait, and bulk the rest of the quota', async () => {
+    const settings: QuotaSettings = { qps: 50, burst: 5, bulkShare: 0.8 };
+    const key = seller();
+    const quota = createQuota(redisQuota(instance(), settings));
+    const other = createQuota(redisQuota(instance(), settings));
+    const until = Date.now() + 3000;
+    const grants: Array<{ lane: string; at: number }> = [];
+    const bulkWorker = async () => {
+      const limiter = quota.limiter(key, 'bulk');
+      while (Date.now() < until) {
+        const slot = await limiter.acquire(Date.now() + 10_000);
+        if (slot.granted) grants.push({ lane: 'bulk', at: Date.now() });
+        await sleep(10);
+      }
+    };
+    const waits: number[] = [];
+    const clicks = async () => {
+      await sleep(500);
+      while (Date.now() < until - 300) {
+        const asked = Date.now();
+        const slot = await other.limiter(key, 'interactive').acquire(asked + 10_000);
+        if (slot.granted) {
+          waits.push(Date.now() - asked);
+          grants.push({ lane: 'interactive', at: Date.now() });
+        }
+        await sleep(100);
+      }
+    };
+    await Promise.all([...Array.from({ length: 24 }, bulkWorker), clicks()]);
+    expect(waits.length).toBeGreaterThan(15);
+    expect(Math.max(...waits)).toBeLessThan(450);
+    const bulk = grants.filter((g) => g.lane === 'bulk').length;
+    expect(bulk).toBeGreaterThan(50 * 3 * 0.6);
+    expect(maxPerSecond(grants.map((g) => g.at))).toBeLessThanOrEqual(55 + 2);
+  });
+
+  it('fails closed when Redis is gone or its reply is lost: no slot, a retry later, never a throw', async () => {
+    const own = await startRedis();
+    const client = createRedisClient(own.url, { commandTimeoutMs: 200 });
+    const limiter = createQuota(redisQuota(client, { qps: 10, burst: 1, bulkShare: 0.8 })).limiter('s', 'interactive');
+    expect(await limiter.acquire(Date.now() + 1000)).toMatchObject({ granted: true });
+    // The reply is lost: Redis runs nothing for 600 ms, the client gives up after 200.
+    const admin = createRedisClient(own.url);
+    await admin.call('CLIENT', 'PAUSE', '600', 'ALL');
+    expect(await limiter.acquire(Date.now() + 5000)).toMatchObject({ granted: false, reason: 'store' });
+    admin.disconnect();
+    await sleep(700);
+    await own.stop();
+    expect(await limiter.acquire(Date.now() + 1000)).toMatchObject({ granted: false, reason: 'store' });
+    await expect(limiter.onThrottled({ granted: true, generation: 0 } satisfies Granted)).resolves.toBeUndefined();
+    client.disconnect();
+  });
+});
