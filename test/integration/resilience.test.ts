@@ -155,7 +155,8 @@ describe('upstream faults', () => {
 
 describe('large sends', () => {
   it('5,000 recipients against EMULATOR_QPS=20: all SENT, each exactly once, few throttled calls', async () => {
-    const stack = await startStack({ EMULATOR_QPS: '20' });
+    // The seller's quota is configured: the schedule paces at it from the first call (no throttle to learn it).
+    const stack = await startStack({ EMULATOR_QPS: '20', UPSTREAM_QPS: '20' });
     try {
       const uids = Array.from({ length: 5000 }, (_, i) => String(1918000000000 + i));
       const a = await invoke(
