@@ -80,7 +80,8 @@ export async function sendOwedChunks(
       const form = buildSendCouponForm(op, recipients, upstreamRequestId);
       const slot = await reserveSlot(ctx);
       if ('kind' in slot) {
-        chunks[n] = chunkRecordFor(slot, recipients, upstreamRequestId, ctx.now());
+        // Known, so that the answer says when a retry fits (the store has nothing newer to say of it).
+        known[n] = chunks[n] = chunkRecordFor(slot, recipients, upstreamRequestId, ctx.now());
         log.warn('chunk not attempted: no upstream quota free before the function timeout', {
           ...fields,
           retryAfterMs: slot.retryAfterMs,
