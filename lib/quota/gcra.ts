@@ -5,7 +5,8 @@
  *
  * - Every call, of either lane, takes the next cell of one schedule (`tat`, the theoretical arrival time): its
  *   slot is never earlier than `tat - tau`, and `tat` moves on by one interval `1/rate`. So in any window of w
- *   seconds at most `burst + rate·w` calls start, whatever the number of callers.
+ *   seconds at most `burst + rate·w` calls start, whatever the number of callers (less a margin of
+ *   JITTER_CELLS for timers that fire late).
  * - Interactive calls wait for their slot up to their deadline. Bulk calls take a slot only within a short
  *   horizon: the queue ahead of an interactive call is never longer than that. A bulk call refused for the
  *   horizon gets a ticket (a retry time one interval after the last ticket), so waiting bulk callers come back
@@ -54,6 +55,11 @@ export type Decision =
   | { granted: true; waitUs: number; generation: number }
   | { granted: false; retryAfterUs: number; ticket: number; generation: number };
 
+/**
+ * Cells of the burst kept back as a margin: an instance whose timer fires late (a busy event loop) sends its call
+ * a little after its slot, next to calls sent on time, and the upstream must still see no more than the burst.
+ */
+export const JITTER_CELLS = 2;
 /** How far ahead a bulk call may hold a slot: the longest queue an interactive call finds in front of it. */
 export const BULK_HORIZON_US = 250_000;
 /** How long a lane counts as waiting after its last request (beyond the slot it got). */
@@ -91,7 +97,7 @@ export function currentRate(state: QuotaState, settings: QuotaSettings, now: num
 export function reserve(state: QuotaState, settings: QuotaSettings, request: SlotRequest, now: number): Decision {
   const { lane, maxWaitUs } = request;
   const interval = 1e6 / currentRate(state, settings, now);
-  const tau = (settings.burst - 1) * interval;
+  const tau = Math.max(0, settings.burst - 1 - JITTER_CELLS) * interval;
   const slot = Math.max(now, state.tat - tau);
   const bulk = lane === 'bulk';
   const otherWaiting = bulk ? state.interactiveUntil > now : state.bulkUntil > now;

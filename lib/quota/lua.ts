@@ -2,6 +2,7 @@ import {
   BULK_HORIZON_US,
   DECREASE,
   INTERACTIVE_MAX_SHARE,
+  JITTER_CELLS,
   MAX_PAUSE_US,
   RATE_FLOOR_DIVISOR,
   RECOVERY_SECONDS,
@@ -42,7 +43,7 @@ export const RESERVE = `${COMMON}
 local burst, share, bulk = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4] == 'bulk'
 local maxWait, held = tonumber(ARGV[5]), tonumber(ARGV[6])
 local interval = 1000000 / rate()
-local slot = math.max(now, s.tat - (burst - 1) * interval)
+local slot = math.max(now, s.tat - math.max(0, burst - 1 - ${JITTER_CELLS}) * interval)
 local otherWaiting, laneInterval, laneTat
 if bulk then
   otherWaiting, laneInterval, laneTat = s.iu > now, interval / share, s.tb

@@ -1,5 +1,5 @@
 import type { QuotaBackend } from '../quota/backend.js';
-import type { Lane } from '../quota/gcra.js';
+import { JITTER_CELLS, type Lane } from '../quota/gcra.js';
 
 /** A slot granted by the shared quota; its generation tells a throttle of it from one of an older schedule. */
 export interface Granted {
@@ -44,6 +44,8 @@ export function createQuota(backend: QuotaBackend, clock: QuotaClock = {}): Quot
   const sleep = clock.sleep ?? defaultSleep;
   // The newest schedule generation this instance has heard of, per seller: learnt from every answer, free.
   const generations = new Map<string, number>();
+  // The margin the schedule keeps for late sends (in cells of the configured rate, the shortest there are).
+  const maxLateMs = (JITTER_CELLS * 1000) / backend.settings.qps;
   const heard = (seller: string, generation: number) =>
     generations.set(seller, Math.max(generations.get(seller) ?? 0, generation));
 
@@ -56,6 +58,7 @@ export function createQuota(backend: QuotaBackend, clock: QuotaClock = {}): Quot
             const maxWaitMs = deadline - now();
             if (maxWaitMs < 0) return { granted: false, retryAfterMs: 0, reason: 'deadline' };
             let decision;
+            const asked = now();
             try {
               decision = await backend.reserve(seller, { lane, maxWaitUs: maxWaitMs * 1000, ticket });
             } catch {
@@ -64,9 +67,14 @@ export function createQuota(backend: QuotaBackend, clock: QuotaClock = {}): Quot
             }
             heard(seller, decision.generation);
             if (decision.granted) {
+              const replied = now();
               if (decision.waitUs > 0) await sleep(decision.waitUs / 1000);
               // The rate was cut while this slot waited: it was scheduled at the old pace, so queue again.
-              if ((generations.get(seller) ?? 0) > decision.generation) {
+              const cut = (generations.get(seller) ?? 0) > decision.generation;
+              // A slow answer or a timer that fired late would send this call well after its slot, bunched with
+              // calls sent on time: beyond the margin the schedule keeps for that, the slot is given up.
+              const late = now() - (replied + decision.waitUs / 1000) + (replied - asked) > maxLateMs;
+              if (cut || late) {
                 ticket = 0;
                 continue;
               }

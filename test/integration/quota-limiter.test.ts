@@ -58,14 +58,17 @@ async function slots(
 }
 
 describe('the quota script in Redis', () => {
-  it('lets a burst start at once, then spaces calls 1/qps apart', async () => {
+  it('lets a burst (less its margin) start at once, then spaces calls 1/qps apart', async () => {
     const backend = redisQuota(instance(), { qps: 20, burst: 5, bulkShare: 0.8 });
+    // The connection and the script's first load are not part of the schedule.
+    await backend.reserve(seller(), interactive);
     const key = seller();
     const at = (await slots(backend, key, 12)) as number[];
     const first = at[0]!;
-    for (const t of at.slice(0, 5)) expect(t - first).toBeLessThan(15);
-    for (let i = 5; i < 12; i++) expect(at[i]! - first).toBeGreaterThan((i - 4) * 50 - 15);
-    for (let i = 6; i < 12; i++) expect(at[i]! - at[i - 1]!).toBeCloseTo(50, -1);
+    // A burst of 5 less the margin of 2 kept for late timers: 3 at once.
+    for (const t of at.slice(0, 3)) expect(t - first).toBeLessThan(15);
+    for (let i = 3; i < 12; i++) expect(at[i]! - first).toBeGreaterThan((i - 2) * 50 - 15);
+    for (let i = 4; i < 12; i++) expect(at[i]! - at[i - 1]!).toBeCloseTo(50, -1);
   });
 
   it('shares one schedule between instances: 4 instances of 10 greedy callers never exceed qps + burst in any second', async () => {
