@@ -42,12 +42,12 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export function createQuota(backend: QuotaBackend, clock: QuotaClock = {}): Quota {
   const now = clock.now ?? Date.now;
   const sleep = clock.sleep ?? defaultSleep;
-  // The newest schedule generation this instance has heard of, per seller: learnt from every answer, free.
+  // The schedule generation of the latest answer, per seller: learnt from every answer, free. (Answers come in
+  // the order the store ran the steps; a schedule forgotten after a quiet time starts again from 0.)
   const generations = new Map<string, number>();
   // The margin the schedule keeps for late sends (in cells of the configured rate, the shortest there are).
   const maxLateMs = (JITTER_CELLS * 1000) / backend.settings.qps;
-  const heard = (seller: string, generation: number) =>
-    generations.set(seller, Math.max(generations.get(seller) ?? 0, generation));
+  const heard = (seller: string, generation: number) => generations.set(seller, generation);
 
   return {
     limiter(seller, lane) {
@@ -70,7 +70,7 @@ export function createQuota(backend: QuotaBackend, clock: QuotaClock = {}): Quot
               const replied = now();
               if (decision.waitUs > 0) await sleep(decision.waitUs / 1000);
               // The rate was cut while this slot waited: it was scheduled at the old pace, so queue again.
-              const cut = (generations.get(seller) ?? 0) > decision.generation;
+              const cut = generations.get(seller) !== decision.generation;
               // A slow answer or a timer that fired late would send this call well after its slot, bunched with
               // calls sent on time: beyond the margin the schedule keeps for that, the slot is given up.
               const late = now() - (replied + decision.waitUs / 1000) + (replied - asked) > maxLateMs;
