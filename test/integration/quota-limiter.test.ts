@@ -4,7 +4,14 @@
  * real time, and a store that fails or loses its reply (no slot: nothing may be sent).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { currentRate, DECREASE, initialState, RECOVERY_SECONDS, type QuotaSettings } from '../../lib/quota/gcra.js';
+import {
+  currentRate,
+  DECREASE,
+  initialState,
+  RECOVERY_SECONDS,
+  reserve,
+  type QuotaSettings,
+} from '../../lib/quota/gcra.js';
 import { redisQuota } from '../../lib/quota/redis.js';
 import { createRedisClient, type RedisClient } from '../../lib/redis/client.js';
 import { createQuota, type Granted } from '../../lib/resellertrade/rate-limiter.js';
@@ -29,6 +36,7 @@ const instance = (options: { commandTimeoutMs?: number } = {}) => {
 let seq = 0;
 const seller = () => `seller-${process.pid}-${++seq}`;
 const interactive = { lane: 'interactive' as const, maxWaitUs: 60e6, ticket: 0 };
+const T0 = 1_000_000_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The most grants in any window of one second. */
@@ -56,6 +64,28 @@ describe('the quota script in Redis', () => {
     expect(waits.slice(0, 3)).toEqual([0, 0, 0]);
     for (let i = 3; i < 12; i++) expect(waits[i]).toBeCloseTo((i - 2) * 50, -1);
     for (let i = 4; i < 12; i++) expect(Math.abs(waits[i]! - waits[i - 1]! - 50)).toBeLessThan(3);
+  });
+
+  it.each([
+    ['bulk only', Array.from({ length: 24 }, () => 'bulk' as const)],
+    ['interactive only', Array.from({ length: 16 }, () => 'interactive' as const)],
+    ['mixed', Array.from({ length: 30 }, (_, i) => (i % 3 === 0 ? ('interactive' as const) : ('bulk' as const)))],
+  ])('the script decides as lib/quota/gcra.ts does (%s)', async (_name, lanes) => {
+    const settings: QuotaSettings = { qps: 40, burst: 6, bulkShare: 0.8 };
+    const backend = redisQuota(instance(), settings);
+    await backend.reserve(seller(), interactive);
+    const key = seller();
+    const requests = lanes.map((lane, i) => ({ lane, maxWaitUs: i % 5 === 4 ? 100_000 : 60e6, ticket: 0 }));
+    // Pipelined: Redis runs them back to back, so its clock moves by a few microseconds only.
+    const fromRedis = await Promise.all(requests.map((r) => backend.reserve(key, r)));
+    const state = initialState();
+    const fromTs = requests.map((r) => reserve(state, settings, r, T0));
+    expect(fromRedis.map((d) => d.granted)).toEqual(fromTs.map((d) => d.granted));
+    fromRedis.forEach((d, i) => {
+      const ts = fromTs[i]!;
+      const us = (x: typeof d) => (x.granted ? x.waitUs : x.retryAfterUs);
+      expect(Math.abs(us(d) - us(ts))).toBeLessThan(3000);
+    });
   });
 
   it('shares one schedule between instances: 4 instances of 10 greedy callers never exceed qps + burst in any second', async () => {
