@@ -2,6 +2,7 @@ import { credentialSource } from './credentials.js';
 import { AppError } from './errors.js';
 import type { FcContext } from './fc.js';
 import { refOf, type Operation } from './operation.js';
+import type { Lane } from './quota/gcra.js';
 import { laneOf } from './quota/lane.js';
 import {
   expectStage,
@@ -21,6 +22,7 @@ async function runOne(
   invocation: Invocation,
   label: DeliveryLabel,
   context: FcContext,
+  lane: Lane,
 ): Promise<OperationResult> {
   const { runtime } = invocation;
   const ref = refOf(operation);
@@ -32,10 +34,7 @@ async function runOne(
       store: runtime.store,
       budget: runtime.budget,
       client: runtime.client,
-      limiter: runtime.quota.limiter(
-        operation.sellerId.digits,
-        laneOf(invocation.trigger, operation.recipients.length, runtime.config.quota.bulkThreshold),
-      ),
+      limiter: runtime.quota.limiter(operation.sellerId.digits, lane),
       policy: { ...DEFAULT_RETRY_POLICY, maxAttempts: runtime.config.upstreamMaxAttempts },
       credentials,
       timeoutMs: runtime.config.upstreamTimeoutMs,
@@ -75,8 +74,14 @@ export async function sendDeliveries(event: PipelineEvent, context: FcContext): 
       continue;
     }
     const answers: OperationResult[] = [];
+    // A batch is judged by all it sends: many small operations together are bulk work too.
+    const recipients = delivery.items.reduce(
+      (n, item) => n + ('error' in item ? 0 : item.operation.recipients.length),
+      0,
+    );
+    const lane = laneOf(invocation.trigger, recipients, invocation.runtime.config.quota.bulkThreshold);
     for (const item of delivery.items) {
-      answers.push('error' in item ? item : await runOne(item.operation, invocation, delivery.label, context));
+      answers.push('error' in item ? item : await runOne(item.operation, invocation, delivery.label, context, lane));
     }
     results.push({ batch: delivery.batch, results: answers });
   }
