@@ -48,6 +48,13 @@ export function createQuota(backend: QuotaBackend, clock: QuotaClock = {}): Quot
   // The margin the schedule keeps for late sends (in cells of the configured rate, the shortest there are).
   const maxLateMs = (JITTER_CELLS * 1000) / backend.settings.qps;
   const heard = (seller: string, generation: number) => generations.set(seller, generation);
+  // The store's usual answer time (falls at once to a faster answer, rises slowly): a store that is always this
+  // far away delays every call alike, which bunches nothing; only an answer slower than usual can.
+  let usualAnswerMs: number | undefined;
+  const answered = (ms: number) => {
+    usualAnswerMs = usualAnswerMs === undefined || ms < usualAnswerMs ? ms : usualAnswerMs + (ms - usualAnswerMs) / 20;
+    return Math.max(0, ms - usualAnswerMs);
+  };
 
   return {
     limiter(seller, lane) {
@@ -68,12 +75,13 @@ export function createQuota(backend: QuotaBackend, clock: QuotaClock = {}): Quot
             heard(seller, decision.generation);
             if (decision.granted) {
               const replied = now();
+              const slowAnswerMs = answered(replied - asked);
               if (decision.waitUs > 0) await sleep(decision.waitUs / 1000);
               // The rate was cut while this slot waited: it was scheduled at the old pace, so queue again.
               const cut = generations.get(seller) !== decision.generation;
               // A slow answer or a timer that fired late would send this call well after its slot, bunched with
               // calls sent on time: beyond the margin the schedule keeps for that, the slot is given up.
-              const late = now() - (replied + decision.waitUs / 1000) + (replied - asked) > maxLateMs;
+              const late = now() - (replied + decision.waitUs / 1000) + slowAnswerMs > maxLateMs;
               if (cut || late) {
                 ticket = 0;
                 continue;

@@ -124,4 +124,26 @@ describe('pacing on the shared quota', () => {
     expect(clock.now() - 5_000).toBe(400);
     expect(Math.max(...clock.sleeps)).toBeLessThanOrEqual(250);
   });
+
+  it('a store always 100 ms away delays every call alike and gives up no slot; an answer slower than usual gives its slot up', async () => {
+    const clock = virtual();
+    const inner = memoryQuota({ qps: 50, burst: 10, bulkShare: 0.8 }, clock.micros);
+    const answerMs = [100, 100, 100, 100, 400, 100];
+    let reserved = 0;
+    const far: QuotaBackend = {
+      settings: inner.settings,
+      reserve: async (key, request) => {
+        const d = await inner.reserve(key, request);
+        await clock.sleep(answerMs[reserved++] ?? 100);
+        return d;
+      },
+      throttled: (key, generation, retryAfterUs) => inner.throttled(key, generation, retryAfterUs),
+    };
+    const limiter = createQuota(far, clock).limiter('s1', 'interactive');
+    for (let i = 0; i < 4; i++) expect(await limiter.acquire(clock.now() + 60_000)).toMatchObject({ granted: true });
+    expect(reserved).toBe(4);
+    // The fifth answer comes 300 ms later than usual: its slot is given up and the next one taken.
+    expect(await limiter.acquire(clock.now() + 60_000)).toMatchObject({ granted: true });
+    expect(reserved).toBe(6);
+  });
 });
