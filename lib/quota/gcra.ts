@@ -138,8 +138,8 @@ export function reserve(state: QuotaState, settings: QuotaSettings, request: Slo
 }
 
 /**
- * An upstream throttle of a call scheduled in `generation`: cuts the rate once per generation and pauses the
- * schedule for the upstream's Retry-After (capped). Returns the generation after it.
+ * An upstream throttle of a call scheduled in `generation`: cuts the rate once per generation, spends the burst and
+ * pauses the schedule for one interval or the upstream's Retry-After (capped). Returns the generation after it.
  */
 export function throttled(
   state: QuotaState,
@@ -152,7 +152,9 @@ export function throttled(
   state.base = Math.max(settings.qps / RATE_FLOOR_DIVISOR, currentRate(state, settings, now) * DECREASE);
   state.cutAt = now;
   state.generation += 1;
-  const pause = Math.min(Math.max(retryAfterUs, 0), MAX_PAUSE_US);
-  if (pause > 0) state.tat = Math.max(state.tat, now + pause);
+  // The upstream's own burst is spent: so is ours, and the next call waits an interval (or the Retry-After).
+  const interval = 1e6 / state.base;
+  const pause = Math.max(interval, Math.min(Math.max(retryAfterUs, 0), MAX_PAUSE_US));
+  state.tat = Math.max(state.tat, now + pause + Math.max(0, settings.burst - 1 - JITTER_CELLS) * interval);
   return state.generation;
 }

@@ -87,13 +87,14 @@ end
 save(ARGV[7])
 return {'1', str(slot - now), '0', str(s.gen)}`;
 
-/** KEYS[1] the seller's hash; ARGV qps, generation of the throttled call, retryAfterUs, ttlMs. */
+/** KEYS[1] the seller's hash; ARGV qps, generation of the throttled call, retryAfterUs, ttlMs, burst. */
 export const THROTTLED = `${COMMON}
 if tonumber(ARGV[2]) ~= s.gen then return str(s.gen) end
 s.base = math.max(qps / ${RATE_FLOOR_DIVISOR}, rate() * ${DECREASE})
 s.cut = now
 s.gen = s.gen + 1
-local pause = math.min(math.max(tonumber(ARGV[3]), 0), ${MAX_PAUSE_US})
-if pause > 0 then s.tat = math.max(s.tat, now + pause) end
+local interval = 1000000 / s.base
+local pause = math.max(interval, math.min(math.max(tonumber(ARGV[3]), 0), ${MAX_PAUSE_US}))
+s.tat = math.max(s.tat, now + pause + math.max(0, tonumber(ARGV[5]) - 1 - ${JITTER_CELLS}) * interval)
 save(ARGV[4])
 return str(s.gen)`;

@@ -45,7 +45,13 @@ export function redisQuota(client: RedisClient, settings: QuotaSettings, prefix 
       guarded('quota', async () => {
         const reply = await throttledScript(
           [prefix + key],
-          [...common, String(generation), String(Math.max(0, Math.round(retryAfterUs))), String(STATE_TTL_MS)],
+          [
+            ...common,
+            String(generation),
+            String(Math.max(0, Math.round(retryAfterUs))),
+            String(STATE_TTL_MS),
+            String(settings.burst),
+          ],
         );
         return text(reply);
       }),

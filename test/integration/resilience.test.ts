@@ -41,7 +41,8 @@ const upstreamLines = (stack: Stack, id: string): UpstreamLine[] =>
 describe('upstream faults', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ UPSTREAM_TIMEOUT_MS: '400' });
+    // UPSTREAM_QPS=20: after a throttle the shared schedule waits at least 1/14 s (the cut rate) before the retry.
+    stack = await startStack({ UPSTREAM_TIMEOUT_MS: '400', UPSTREAM_QPS: '20' });
   });
   afterAll(async () => {
     await stack.stop();
