@@ -15,6 +15,8 @@ import {
  * %.0f (Lua's tostring keeps only 14 digits). Needs EVAL: DRAM-based Redis/Tair (ESSD/SSD-based Tair has no Lua).
  */
 const COMMON = `
+-- Before Redis 5, a script may write after TIME only when it replicates its effects, not itself (a no-op since).
+if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local f = redis.call('HMGET', KEYS[1], 'tat', 'tb', 'ti', 'iu', 'bu', 'tk', 'base', 'cut', 'gen')
