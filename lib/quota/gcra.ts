@@ -105,14 +105,16 @@ export function reserve(state: QuotaState, settings: QuotaSettings, request: Slo
   const laneTat = bulk ? state.tatBulk : state.tatInteractive;
   // One cell of tolerance: a caller back a little early for its lane's next cell is not sent round again.
   const capped = otherWaiting && laneTat - laneInterval > slot;
-  const reach = bulk ? Math.min(maxWaitUs, BULK_HORIZON_US) : maxWaitUs;
+  // The next slot starts after the caller's deadline: it can never have one (a cut only makes slots later).
+  const late = slot - now > maxWaitUs;
   // A line of refused bulk callers exists: a newcomer joins its end instead of jumping it.
   const queued = bulk && request.ticket === 0 && state.ticket > now;
   const { generation } = state;
-  if (capped || queued || slot - now > reach) {
-    let retryAt = Math.max(bulk ? slot - BULK_HORIZON_US : slot, capped ? laneTat - laneInterval : now, now);
+  if (late || capped || queued || (bulk && slot - now > BULK_HORIZON_US)) {
+    // Late: when a slot is free. Otherwise: when this caller's turn would come.
+    let retryAt = late ? slot : Math.max(bulk ? slot - BULK_HORIZON_US : now, capped ? laneTat - laneInterval : now);
     // Tickets are one cell apart: as many waiting callers come back as cells free up for their lane.
-    if (bulk) retryAt = Math.max(retryAt, state.ticket + (otherWaiting ? laneInterval : interval));
+    if (bulk && !late) retryAt = Math.max(retryAt, state.ticket + (otherWaiting ? laneInterval : interval));
     const retryAfterUs = retryAt - now;
     const waiting = now + Math.min(retryAfterUs, maxWaitUs) + WAITING_MARK_US;
     if (bulk) {

@@ -53,17 +53,20 @@ else
   otherWaiting, laneInterval, laneTat = s.bu > now, interval / ${INTERACTIVE_MAX_SHARE}, s.ti
 end
 local capped = otherWaiting and laneTat - laneInterval > slot
-local reach = maxWait
-if bulk then reach = math.min(maxWait, ${BULK_HORIZON_US}) end
+local late = slot - now > maxWait
 local queued = bulk and held == 0 and s.tk > now
-if capped or queued or slot - now > reach then
+if late or capped or queued or (bulk and slot - now > ${BULK_HORIZON_US}) then
   local retryAt = now
-  if bulk then retryAt = math.max(retryAt, slot - ${BULK_HORIZON_US}) else retryAt = math.max(retryAt, slot) end
-  if capped then retryAt = math.max(retryAt, laneTat - laneInterval) end
-  if bulk then
-    local spacing = interval
-    if otherWaiting then spacing = laneInterval end
-    retryAt = math.max(retryAt, s.tk + spacing)
+  if late then
+    retryAt = slot
+  else
+    if bulk then retryAt = math.max(retryAt, slot - ${BULK_HORIZON_US}) end
+    if capped then retryAt = math.max(retryAt, laneTat - laneInterval) end
+    if bulk then
+      local spacing = interval
+      if otherWaiting then spacing = laneInterval end
+      retryAt = math.max(retryAt, s.tk + spacing)
+    end
   end
   local retryAfter = retryAt - now
   local waiting = now + math.min(retryAfter, maxWait) + ${WAITING_MARK_US}

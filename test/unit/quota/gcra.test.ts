@@ -50,6 +50,18 @@ describe('GCRA schedule', () => {
     expect(fits).toMatchObject({ granted: true, waitUs: 0 });
   });
 
+  it.each(['bulk', 'interactive'] as const)(
+    'a %s caller whose deadline comes before the next slot is told when the slot is free, and takes no ticket',
+    (lane) => {
+      const state = initialState();
+      for (let i = 0; i < 17; i++) reserve(state, settings, interactive, T0);
+      // 17 cells taken, 7 of them at once: the next slot is 10 cells (200 ms) away.
+      const d = reserve(state, settings, { lane, maxWaitUs: 150_000, ticket: 0 }, T0);
+      expect(d).toMatchObject({ granted: false, retryAfterUs: 200_000 });
+      expect(state.ticket).toBe(0);
+    },
+  );
+
   it('cuts the rate once per generation on a throttle and grows it back linearly', () => {
     const state = initialState();
     const g = reserve(state, settings, interactive, T0).generation;
