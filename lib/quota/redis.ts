@@ -53,7 +53,9 @@ export function redisQuota(client: RedisClient, settings: QuotaSettings, prefix 
             String(settings.burst),
           ],
         );
-        return text(reply);
+        const next = text(reply);
+        if (Number.isNaN(next)) throw new Error('the quota script gave an unreadable answer');
+        return next;
       }),
   };
 }
