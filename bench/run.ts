@@ -406,10 +406,11 @@ async function main(): Promise<void> {
       ...(warmCost.redis
         ? [
             {
+              // The claim, the shared quota's slot, SENDING, and the outcome with the completion.
               goal: 'Redis round trips per single-chunk operation',
-              target: '≤ 3',
+              target: '≤ 4',
               measured: warmCost.redis.roundTripsPerOperation,
-              met: warmCost.redis.roundTripsPerOperation <= 3,
+              met: warmCost.redis.roundTripsPerOperation <= 4,
             },
           ]
         : []),

@@ -19,8 +19,8 @@ export interface Config {
   chunkConcurrency: number;
   upstreamTimeoutMs: number;
   upstreamMaxAttempts: number;
-  /** Calls per second the adaptive limiter starts from (it then finds the upstream's rate by itself). */
-  upstreamInitialQps: number;
+  /** The seller's upstream quota, shared by every instance through the store (lib/quota/). */
+  quota: QuotaConfig;
   logLevel: LogLevel;
   dryRun: boolean;
   guardrails: GuardrailSettings;
@@ -38,6 +38,17 @@ export interface GuardrailSettings {
   templateAllowlist?: ReadonlySet<string>;
   dailyBudgetCents?: number;
   budgetTimeZone: string;
+}
+
+export interface QuotaConfig {
+  /** UPSTREAM_QPS: SendCoupon calls per second the seller's quota allows. */
+  qps: number;
+  /** UPSTREAM_BURST: calls that may start at once after a quiet time. */
+  burst: number;
+  /** BULK_SHARE: the most of the quota bulk work takes while interactive work waits. */
+  bulkShare: number;
+  /** BULK_THRESHOLD: an HTTP or event send of more recipients than this is bulk work. */
+  bulkThreshold: number;
 }
 
 export class ConfigError extends Error {
@@ -76,6 +87,18 @@ export function loadConfig(env: Env): Config {
     const n = Number(raw);
     if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < min || n > max) {
       problems.push(`${name} must be a whole number from ${min} to ${max} (got "${quote(raw)}")`);
+      return fallback;
+    }
+    return n;
+  };
+
+  /** A decimal number from min to max (a fraction allowed). */
+  const decimal = (name: string, fallback: number, min: number, max: number, what: string): number => {
+    const raw = text(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!/^\d+(\.\d+)?$/.test(raw) || n < min || n > max) {
+      problems.push(`${name} must be ${what} from ${min} to ${max} (got "${quote(raw)}")`);
       return fallback;
     }
     return n;
@@ -154,6 +177,11 @@ export function loadConfig(env: Env): Config {
     }
   }
 
+  if (text('UPSTREAM_INITIAL_QPS') !== undefined)
+    problems.push(
+      "UPSTREAM_INITIAL_QPS is no longer read: set UPSTREAM_QPS to the seller's quota (shared by every instance) and UPSTREAM_BURST",
+    );
+
   const rawLevel = text('LOG_LEVEL')?.toLowerCase() ?? 'info';
   const logLevel = (['debug', 'info', 'warn', 'error'] as const).find((l) => l === rawLevel);
   if (logLevel === undefined) problems.push(`LOG_LEVEL must be debug, info, warn or error (got "${quote(rawLevel)}")`);
@@ -177,7 +205,12 @@ export function loadConfig(env: Env): Config {
     chunkConcurrency: int('CHUNK_CONCURRENCY', 4, 1, 64),
     upstreamTimeoutMs: int('UPSTREAM_TIMEOUT_MS', 10_000, 100, 600_000),
     upstreamMaxAttempts: int('UPSTREAM_MAX_ATTEMPTS', 6, 1, 20),
-    upstreamInitialQps: int('UPSTREAM_INITIAL_QPS', 20, 1, 10_000),
+    quota: {
+      qps: decimal('UPSTREAM_QPS', 50, 0.1, 10_000, "the seller's SendCoupon calls per second, a number"),
+      burst: int('UPSTREAM_BURST', 10, 1, 10_000),
+      bulkShare: decimal('BULK_SHARE', 0.8, 0.05, 1, 'the share of UPSTREAM_QPS bulk work may take, a number'),
+      bulkThreshold: int('BULK_THRESHOLD', 200, 1, 100_000),
+    },
     logLevel: logLevel ?? 'info',
     dryRun: rawDry === 'true' || rawDry === '1',
     redisWait: { replicas: waitReplicas, timeoutMs: waitTimeoutMs },

@@ -3,6 +3,8 @@ import { AppError } from './errors.js';
 import type { FcContext } from './fc.js';
 import type { Logger } from './log.js';
 import { refOf, type Operation } from './operation.js';
+import type { Lane } from './quota/gcra.js';
+import { laneOf } from './quota/lane.js';
 import {
   expectStage,
   type DeliveryResult,
@@ -24,6 +26,7 @@ async function runOne(
   meter: OperationMeter,
   context: FcContext,
   log: Logger,
+  lane: Lane,
 ): Promise<OperationResult> {
   const { runtime } = invocation;
   const ref = refOf(operation);
@@ -35,7 +38,7 @@ async function runOne(
       store: runtime.store,
       budget: runtime.budget,
       client: runtime.client,
-      limiter: runtime.limiter,
+      limiter: runtime.quota.limiter(operation.sellerId.digits, lane),
       policy: { ...DEFAULT_RETRY_POLICY, maxAttempts: runtime.config.upstreamMaxAttempts },
       credentials,
       timeoutMs: runtime.config.upstreamTimeoutMs,
@@ -96,11 +99,18 @@ export async function sendDeliveries(event: PipelineEvent, context: FcContext): 
       continue;
     }
     const answers: OperationResult[] = [];
+    // A batch is judged by all it sends: many small operations together are bulk work too.
+    const recipients = delivery.items.reduce(
+      (n, item) => n + ('error' in item ? 0 : item.operation.recipients.length),
+      0,
+    );
+    const lane = laneOf(invocation.trigger, recipients, invocation.runtime.config.quota.bulkThreshold);
     for (const item of delivery.items) {
       const started = Date.now();
       const meter = new OperationMeter();
+      meter.lane = lane;
       const operation = 'operation' in item ? item.operation : undefined;
-      const answer = 'operation' in item ? await runOne(item.operation, invocation, meter, context, log) : item;
+      const answer = 'operation' in item ? await runOne(item.operation, invocation, meter, context, log, lane) : item;
       answers.push(answer);
       meterLine(log, {
         ref: answer.ref,

@@ -6,7 +6,9 @@ import { memoryStoreOfProcess } from './idempotency/memory.js';
 import type { IdempotencyStore } from './idempotency/types.js';
 import { createLogger, type Logger } from './log.js';
 import { createResellerTradeClient, type ResellerTradeClient } from './resellertrade/client.js';
-import { createRateLimiter, type RateLimiter } from './resellertrade/rate-limiter.js';
+import type { QuotaBackend } from './quota/backend.js';
+import { memoryQuotaOfProcess } from './quota/memory.js';
+import { createQuota, type Quota } from './resellertrade/rate-limiter.js';
 import { createHttpTransport } from './http/transport.js';
 import { parseRedisUrl, RedisUrlError } from './redis/url.js';
 
@@ -19,7 +21,8 @@ export interface Runtime {
   store: IdempotencyStore;
   budget: DailyBudget;
   client: ResellerTradeClient;
-  limiter: RateLimiter;
+  /** The seller's upstream quota: shared by every instance with Redis, per process with the memory store. */
+  quota: Quota;
   logger: Logger;
   env: Env;
 }
@@ -30,19 +33,31 @@ export interface RuntimeHolder {
   readonly logger: Logger;
 }
 
-const memoryStores = () => ({ store: memoryStoreOfProcess(), ledger: memoryLedgerOfProcess() });
+interface Stores {
+  store: IdempotencyStore;
+  ledger: BudgetLedger;
+  quota: QuotaBackend;
+}
 
-/** One connection for the idempotency records and the daily budget; the Redis client loads only here. */
-async function redisStores(c: Config, url: string): Promise<{ store: IdempotencyStore; ledger: BudgetLedger }> {
-  const [{ connectRedis }, { redisIdempotencyStore }, { redisBudgetLedger }] = await Promise.all([
+const memoryStores = (c: Config): Stores => ({
+  store: memoryStoreOfProcess(),
+  ledger: memoryLedgerOfProcess(),
+  quota: memoryQuotaOfProcess(c.quota),
+});
+
+/** One connection for the idempotency records, the daily budget and the quota; the Redis client loads only here. */
+async function redisStores(c: Config, url: string): Promise<Stores> {
+  const [{ connectRedis }, { redisIdempotencyStore }, { redisBudgetLedger }, { redisQuota }] = await Promise.all([
     import('./redis/connect.js'),
     import('./idempotency/redis.js'),
     import('./guardrails/redis-ledger.js'),
+    import('./quota/redis.js'),
   ]);
   const client = await connectRedis(url);
   return {
     store: redisIdempotencyStore(client, undefined, c.redisWait),
     ledger: redisBudgetLedger(client, undefined, c.redisWait),
+    quota: redisQuota(client, c.quota),
   };
 }
 
@@ -94,11 +109,10 @@ export function createRuntime(env: Env): RuntimeHolder {
     });
 
   const build = async (c: Config): Promise<Runtime> => {
-    const { store, ledger } = c.store.kind === 'redis' ? await redisStores(c, c.store.url) : memoryStores();
+    const { store, ledger, quota } = c.store.kind === 'redis' ? await redisStores(c, c.store.url) : memoryStores(c);
     const budget = new DailyBudget(ledger, c.guardrails, Date.now);
     const client = createResellerTradeClient(c.endpoint, createHttpTransport({ logger }));
-    const limiter = createRateLimiter({ initialRate: c.upstreamInitialQps, minRate: 1, maxRate: 2000 });
-    return { config: c, store, budget, client, limiter, logger, env };
+    return { config: c, store, budget, client, quota: createQuota(quota), logger, env };
   };
   const runtime = config ? build(config) : Promise.reject(failure);
   // Handled by every get(); this only keeps an unused rejection from being reported as unhandled.

@@ -1,119 +1,107 @@
-import { MAX_SERVER_WAIT_MS } from './server-wait.js';
+import type { QuotaBackend } from '../quota/backend.js';
+import { JITTER_CELLS, type Lane } from '../quota/gcra.js';
 
-/**
- * Adaptive pacing of upstream calls. Nothing is paced until the upstream first pushes back, so a quiet instance
- * adds no delay at all. That first throttle proves the quota's burst is spent: calls are then spaced 1/rate
- * apart, the rate starting at half of what was accepted over the last second (`initialRate` when too few calls
- * were seen) and climbing quickly (×1.01 per accepted call) back to just under that best second, or until a
- * throttle pins the sustainable rate (×0.9); from then on it is plain AIMD (+0.5 call/s per second, ×0.8 on a
- * throttle). A throttle pauses everyone, and throttles of calls started before the last cut do not cut again.
- */
-export interface RateLimiter {
-  /** Waits for a slot; resolves with the slot's start time, or undefined when none is free before `deadline`. */
-  acquire(deadline: number): Promise<number | undefined>;
-  onAccepted(): void;
-  onThrottled(startedAt: number, retryAfterMs?: number): void;
-  readonly rate: number;
+/** A slot granted by the shared quota; its generation tells a throttle of it from one of an older schedule. */
+export interface Granted {
+  granted: true;
+  generation: number;
 }
 
-export interface RateLimiterOptions {
-  initialRate: number;
-  minRate: number;
-  maxRate: number;
+/** No slot before the deadline (or the quota's store failed): nothing may be sent; `retryAfterMs` says when one would fit. */
+export interface Refused {
+  granted: false;
+  retryAfterMs: number;
+  reason: 'deadline' | 'store';
+}
+
+export type Slot = Granted | Refused;
+
+/** The pacing of one operation's upstream calls: its seller's quota, in its lane. */
+export interface RateLimiter {
+  /** Waits for a slot that starts no later than `deadline` (this instance's clock, ms). */
+  acquire(deadline: number): Promise<Slot>;
+  /** The upstream throttled a call sent in `slot`: the shared rate drops (once per schedule generation). */
+  onThrottled(slot: Granted, retryAfterMs?: number): Promise<void>;
+}
+
+/** The seller quotas of one instance, over a backend shared by every instance (Redis) or by this process (memory). */
+export interface Quota {
+  limiter(seller: string, lane: Lane): RateLimiter;
+}
+
+export interface QuotaClock {
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** When a store that could not be reached is worth asking again. */
+export const STORE_RETRY_MS = 1000;
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-type Phase = 'start' | 'recover' | 'steady';
-
-const MIN_SAMPLES = 5;
-/**
- * After this long with no call and no throttle the quota has refilled: the pace learnt is forgotten and calls go
- * out unpaced again, until the upstream pushes back once more.
- */
-export const QUIET_RESET_MS = 5000;
-
-/** The first throttle ends an unpaced start: what was accepted over the last second includes the quota's burst. */
-const START_CUT = 0.5;
-
-export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
-  const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? defaultSleep;
-  let rate = options.initialRate;
-  let nextSlot = 0;
-  let lastCut = -Infinity;
-  let phase: Phase = 'start';
-  let recoverCeiling = Infinity;
-  const accepted: number[] = [];
-  let lastActivity = -Infinity;
-  const forgetIfQuiet = (t: number) => {
-    if (phase === 'start' || t - lastActivity < QUIET_RESET_MS || t - lastCut < QUIET_RESET_MS) return;
-    phase = 'start';
-    rate = options.initialRate;
-    nextSlot = 0;
-    recoverCeiling = Infinity;
-    accepted.length = 0;
-  };
-  const clamp = (r: number) => Math.min(options.maxRate, Math.max(options.minRate, r));
-
-  const acceptedLastSecond = (t: number): number => {
-    while (accepted.length > 0 && (accepted[0] ?? 0) <= t - 1000) accepted.shift();
-    return accepted.length;
+export function createQuota(backend: QuotaBackend, clock: QuotaClock = {}): Quota {
+  const now = clock.now ?? Date.now;
+  const sleep = clock.sleep ?? defaultSleep;
+  // The schedule generation of the latest answer, per seller: learnt from every answer, free. (Answers come in
+  // the order the store ran the steps; a schedule forgotten after a quiet time starts again from 0.)
+  const generations = new Map<string, number>();
+  // The margin the schedule keeps for late sends (in cells of the configured rate, the shortest there are).
+  const maxLateMs = (JITTER_CELLS * 1000) / backend.settings.qps;
+  const heard = (seller: string, generation: number) => generations.set(seller, generation);
+  // The store's usual answer time (falls at once to a faster answer, rises slowly): a store that is always this
+  // far away delays every call alike, which bunches nothing; only an answer slower than usual can.
+  let usualAnswerMs: number | undefined;
+  const answered = (ms: number) => {
+    usualAnswerMs = usualAnswerMs === undefined || ms < usualAnswerMs ? ms : usualAnswerMs + (ms - usualAnswerMs) / 20;
+    return Math.max(0, ms - usualAnswerMs);
   };
 
   return {
-    get rate() {
-      return rate;
-    },
-    async acquire(deadline) {
-      forgetIfQuiet(now());
-      lastActivity = Math.max(lastActivity, now());
-      // Until the upstream has pushed back once, nothing is paced: a quiet instance adds no delay at all.
-      if (phase === 'start') return now() <= deadline ? now() : undefined;
-      for (;;) {
-        const t = now();
-        const slot = Math.max(t, nextSlot);
-        if (slot > deadline) return undefined;
-        nextSlot = slot + 1000 / rate;
-        lastActivity = Math.max(lastActivity, slot);
-        if (slot <= t) return slot;
-        await sleep(slot - t);
-        // A slot reserved before a cut would fire into the same empty quota: queue again at the new pace.
-        if (lastCut <= t) return slot;
-      }
-    },
-    onAccepted() {
-      const t = now();
-      lastActivity = Math.max(lastActivity, t);
-      accepted.push(t);
-      acceptedLastSecond(t);
-      if (phase === 'recover') {
-        rate = clamp(Math.min(rate * 1.01, recoverCeiling));
-        if (rate >= recoverCeiling) phase = 'steady';
-      } else if (phase === 'steady') {
-        rate = clamp(rate + 0.5 / rate);
-      }
-    },
-    onThrottled(startedAt, retryAfterMs) {
-      if (startedAt <= lastCut) return;
-      const t = now();
-      lastCut = t;
-      // What was accepted over the last second bounds what the quota sustains, once there are enough samples.
-      const seen = acceptedLastSecond(t);
-      const sustained = seen >= MIN_SAMPLES ? (phase === 'start' ? seen : Math.min(rate, seen)) : rate;
-      if (phase === 'start') {
-        // Climb back no higher than just under the best second seen; AIMD probes beyond it from there.
-        recoverCeiling = sustained * 0.95;
-        rate = clamp(sustained * START_CUT);
-        phase = 'recover';
-      } else {
-        rate = clamp(sustained * (phase === 'recover' ? 0.9 : 0.8));
-        phase = 'steady';
-      }
-      nextSlot = Math.max(nextSlot, t + Math.max(Math.min(retryAfterMs ?? 0, MAX_SERVER_WAIT_MS), 1000 / rate));
-      lastActivity = Math.max(lastActivity, t);
+    limiter(seller, lane) {
+      return {
+        async acquire(deadline) {
+          let ticket = 0;
+          for (;;) {
+            const maxWaitMs = deadline - now();
+            if (maxWaitMs < 0) return { granted: false, retryAfterMs: 0, reason: 'deadline' };
+            let decision;
+            const asked = now();
+            try {
+              decision = await backend.reserve(seller, { lane, maxWaitUs: maxWaitMs * 1000, ticket });
+            } catch {
+              // Fail closed: without the shared schedule, a call could exceed the quota every instance shares.
+              return { granted: false, retryAfterMs: STORE_RETRY_MS, reason: 'store' };
+            }
+            heard(seller, decision.generation);
+            if (decision.granted) {
+              const replied = now();
+              const slowAnswerMs = answered(replied - asked);
+              if (decision.waitUs > 0) await sleep(decision.waitUs / 1000);
+              // The rate was cut while this slot waited: it was scheduled at the old pace, so queue again.
+              const cut = generations.get(seller) !== decision.generation;
+              // A slow answer or a timer that fired late would send this call well after its slot, bunched with
+              // calls sent on time: beyond the margin the schedule keeps for that, the slot is given up.
+              const late = now() - (replied + decision.waitUs / 1000) + slowAnswerMs > maxLateMs;
+              if (cut || late) {
+                ticket = 0;
+                continue;
+              }
+              return { granted: true, generation: decision.generation };
+            }
+            const retryAfterMs = decision.retryAfterUs / 1000;
+            if (retryAfterMs > deadline - now()) return { granted: false, retryAfterMs, reason: 'deadline' };
+            ticket = decision.ticket;
+            await sleep(retryAfterMs);
+          }
+        },
+        async onThrottled(slot, retryAfterMs = 0) {
+          try {
+            heard(seller, await backend.throttled(seller, slot.generation, retryAfterMs * 1000));
+          } catch {
+            // The next reservation fails closed if the store is really gone; a lost cut only delays the slowdown.
+          }
+        },
+      };
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { Credentials, ResellerTradeClient } from '../resellertrade/client.js';
 import type { UpstreamOutcome } from '../resellertrade/mapping.js';
-import type { RateLimiter } from '../resellertrade/rate-limiter.js';
+import type { Granted, RateLimiter, Refused } from '../resellertrade/rate-limiter.js';
 import { retryDelay, type RetryPolicy } from '../resellertrade/retry.js';
 import type { Logger } from '../log.js';
 import { isThrottled, upstreamCallLine, type ChunkFields } from '../metrics/call-line.js';
@@ -39,11 +39,30 @@ export const deadlineOutcome = (attempts: number): Rejected => ({
       : 'the function ran out of time while retrying this chunk; nothing was issued for it, and it is sent when the same operation is delivered again',
 });
 
-/** Waits for a rate slot that still leaves time for a whole call; undefined when there is none. */
+/**
+ * Why a chunk got no slot of the shared quota: nothing was sent, it stays owed, and the message says when a
+ * retry would fit (the seller's other sends hold the quota until then).
+ */
+export function lateOutcome(attempts: number, refused: Refused): Rejected {
+  const seconds = Math.max(1, Math.ceil(refused.retryAfterMs / 1000));
+  const why =
+    refused.reason === 'store'
+      ? 'the shared upstream quota could not be reached'
+      : "no slot of the seller's upstream quota was free before the function's deadline";
+  return {
+    ...deadlineOutcome(attempts),
+    retryAfterMs: refused.retryAfterMs,
+    message: `${why}; nothing was sent for this chunk, and it is sent when the same operation is delivered again (retryAfter ${seconds} s: a retry fits from then)`,
+  };
+}
+
+/** Waits for a slot of the shared quota that still leaves time for a whole call; the owed outcome when there is none. */
 export async function reserveSlot(
   ctx: Pick<ChunkSendContext, 'limiter' | 'deadline' | 'timeoutMs'>,
-): Promise<number | undefined> {
-  return ctx.limiter.acquire(ctx.deadline - Math.min(ctx.timeoutMs, MIN_ATTEMPT_MS));
+  attempts = 0,
+): Promise<Granted | Rejected> {
+  const slot = await ctx.limiter.acquire(ctx.deadline - Math.min(ctx.timeoutMs, MIN_ATTEMPT_MS));
+  return slot.granted ? slot : lateOutcome(attempts, slot);
 }
 
 /**
@@ -71,10 +90,10 @@ export async function sendChunk(
   ctx: ChunkSendContext,
   journal: ChunkJournal,
   form: string,
-  firstSlot: number,
+  firstSlot: Granted,
   fields: ChunkFields,
 ): Promise<ChunkSendResult> {
-  let slot: number | undefined = firstSlot;
+  let slot = firstSlot;
   for (let attempt = 1; ; attempt++) {
     if (!(await journal.sending(timeLeft(ctx)))) return { unrecorded: true, attempts: attempt - 1 };
     const timeoutMs = timeLeft(ctx);
@@ -87,12 +106,11 @@ export async function sendChunk(
     ctx.meter?.call(isThrottled(outcome));
     const line = { action: 'SendCoupon', chunk: fields, attempt, latencyMs, outcome };
     if (outcome.kind === 'ok') {
-      ctx.limiter.onAccepted();
       writeMetric(ctx.logger, upstreamCallLine(line));
       return { outcome, attempts: attempt };
     }
     if (outcome.kind === 'rejected' && outcome.retry === 'throttled')
-      ctx.limiter.onThrottled(slot, outcome.retryAfterMs);
+      await ctx.limiter.onThrottled(slot, outcome.retryAfterMs);
     const delay = retryDelay(outcome, attempt, ctx.policy, ctx.random);
     writeMetric(ctx.logger, upstreamCallLine({ ...line, ...(delay === undefined ? {} : { retryInMs: delay }) }));
     if (delay === undefined || outcome.kind !== 'rejected') return { outcome, attempts: attempt };
@@ -101,7 +119,8 @@ export async function sendChunk(
       return { outcome: { ...deadlineOutcome(attempt), code: outcome.code }, attempts: attempt };
     }
     await ctx.sleep(delay);
-    slot = await reserveSlot(ctx);
-    if (slot === undefined) return { outcome: deadlineOutcome(attempt), attempts: attempt };
+    const next = await reserveSlot(ctx, attempt);
+    if ('kind' in next) return { outcome: next, attempts: attempt };
+    slot = next;
   }
 }

@@ -86,9 +86,13 @@ export async function sendOwedChunks(
       }
       const form = buildSendCouponForm(op, recipients, upstreamRequestId);
       const slot = await reserveSlot(ctx);
-      if (slot === undefined) {
-        chunks[n] = chunkRecordFor(deadlineOutcome(0), recipients, upstreamRequestId, ctx.now());
-        log.warn('chunk not attempted: not enough time left before the function timeout', fields);
+      if ('kind' in slot) {
+        // Known, so that the answer says when a retry fits (the store has nothing newer to say of it).
+        known[n] = chunks[n] = chunkRecordFor(slot, recipients, upstreamRequestId, ctx.now());
+        log.warn('chunk not attempted: no upstream quota free before the function timeout', {
+          ...fields,
+          retryAfterMs: slot.retryAfterMs,
+        });
         return;
       }
       const planned = ctx.budget.plan(op.sellerId.digits, centsOf(recipients), {

@@ -25,3 +25,30 @@ export class TokenBucket {
     this.last = this.now();
   }
 }
+
+/** The most calls seen in any one second (a sliding window: calls at t with x − 1 s < t ≤ x, for every x). */
+export class BusiestSecond {
+  private recent: number[] = [];
+  private head = 0;
+  max = 0;
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  record(): void {
+    const t = this.now();
+    this.recent.push(t);
+    while ((this.recent[this.head] ?? t) <= t - 1000) this.head++;
+    // Dropped from the front now and then, so the array never grows with the run.
+    if (this.head > 1024) {
+      this.recent = this.recent.slice(this.head);
+      this.head = 0;
+    }
+    this.max = Math.max(this.max, this.recent.length - this.head);
+  }
+
+  reset(): void {
+    this.recent = [];
+    this.head = 0;
+    this.max = 0;
+  }
+}

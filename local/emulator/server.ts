@@ -14,7 +14,7 @@ import { verifyV3, type V3VerifyResult } from '../auth/verify-v3.js';
 import { BodyTimeout, BodyTooLarge, hardenServer, readBody, sendJson } from '../http-io.js';
 import { FaultQueue, parseFault, type Fault } from './faults.js';
 import { Ledger } from './ledger.js';
-import { TokenBucket } from './rate.js';
+import { BusiestSecond, TokenBucket } from './rate.js';
 import { listen } from '../listen.js';
 
 export interface EmulatorOptions {
@@ -37,7 +37,14 @@ export interface EmulatorStats {
   throttled: number;
   rejected: number;
   faults: number;
+  /** SendCoupon calls in the busiest second (sliding), throttled ones included: what the quota saw. */
+  maxCallsInAnySecond: number;
+  /** With `?byRequestId=1`: SendCoupon calls per upstream RequestId (a resend shows as more than one). */
+  byRequestId?: Record<string, { calls: number; accepted: number; throttled: number }>;
 }
+
+type Counters = Omit<EmulatorStats, 'maxCallsInAnySecond' | 'byRequestId'>;
+const ZERO: Counters = { calls: 0, sendCoupon: 0, accepted: 0, throttled: 0, rejected: 0, faults: 0 };
 
 export interface Emulator {
   url: string;
@@ -86,7 +93,21 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const faults = new FaultQueue();
   const nonces = new NonceWindow();
   const bucket = options.qps ? new TokenBucket(options.qps) : undefined;
-  const stats: EmulatorStats = { calls: 0, sendCoupon: 0, accepted: 0, throttled: 0, rejected: 0, faults: 0 };
+  // One bucket and one count for every caller: the quota is the seller's, however many instances call.
+  const stats: Counters = { ...ZERO };
+  const busiest = new BusiestSecond();
+  const byRequestId = new Map<string, { calls: number; accepted: number; throttled: number }>();
+  const countFor = (requestId: string | undefined) => {
+    const key = requestId ?? '';
+    let entry = byRequestId.get(key);
+    if (!entry) byRequestId.set(key, (entry = { calls: 0, accepted: 0, throttled: 0 }));
+    return entry;
+  };
+  const snapshot = (withRequestIds: boolean): EmulatorStats => ({
+    ...stats,
+    maxCallsInAnySecond: busiest.max,
+    ...(withRequestIds ? { byRequestId: Object.fromEntries(byRequestId) } : {}),
+  });
   const timers = new Set<NodeJS.Timeout>();
   const shape = options.responseShape ?? 'sdk';
 
@@ -360,14 +381,19 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     const { action, params: p } = authenticate(req, url, body);
     if (action === 'SendCoupon') {
       stats.sendCoupon += 1;
+      busiest.record();
+      const counts = countFor(p['RequestId']);
+      counts.calls += 1;
       if (bucket && !bucket.tryTake()) {
         stats.throttled += 1;
+        counts.throttled += 1;
         throw new ApiError(400, 'Throttling.User', 'Request was denied due to user flow control.');
       }
       const fault = faults.take();
       if (fault) return applyFault(fault, res, p);
       const answer = sendCoupon(p);
       stats.accepted += 1;
+      counts.accepted += 1;
       return send(res, 200, answer);
     }
     if (action === 'GetCouponPage') return send(res, 200, getCouponPage(p));
@@ -383,13 +409,16 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     }
     if (url.pathname === '/__emulator/coupons' && req.method === 'GET')
       return send(res, 200, { coupons: ledger.list() });
-    if (url.pathname === '/__emulator/stats' && req.method === 'GET') return send(res, 200, stats);
+    if (url.pathname === '/__emulator/stats' && req.method === 'GET')
+      return send(res, 200, snapshot(url.searchParams.get('byRequestId') === '1'));
     if (url.pathname === '/__emulator/reset' && req.method === 'POST') {
       ledger.reset();
       faults.reset();
       nonces.clear();
       bucket?.reset();
-      Object.assign(stats, { calls: 0, sendCoupon: 0, accepted: 0, throttled: 0, rejected: 0, faults: 0 });
+      Object.assign(stats, ZERO);
+      busiest.reset();
+      byRequestId.clear();
       return send(res, 200, { ok: true });
     }
     if (url.pathname === '/__emulator/faults' && req.method === 'POST') {
@@ -437,7 +466,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     url: listening.url,
     port: listening.port,
     ledger,
-    stats: () => ({ ...stats }),
+    stats: () => snapshot(false),
     close: async () => {
       for (const t of timers) clearTimeout(t);
       timers.clear();

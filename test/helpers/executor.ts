@@ -4,7 +4,8 @@ import { createMemoryLedger } from '../../lib/guardrails/ledger.js';
 import type { IdempotencyStore } from '../../lib/idempotency/types.js';
 import { createLogger } from '../../lib/log.js';
 import type { ResellerTradeClient, UpstreamCall } from '../../lib/resellertrade/client.js';
-import { createRateLimiter } from '../../lib/resellertrade/rate-limiter.js';
+import { memoryQuota } from '../../lib/quota/memory.js';
+import { createQuota } from '../../lib/resellertrade/rate-limiter.js';
 import type { ExecuteContext } from '../../lib/send/execute.js';
 
 /** What the scripted upstream answers next; a function sees the call's form and may wait (or never return). */
@@ -39,7 +40,9 @@ export function executorContext(
     store,
     budget: new DailyBudget(createMemoryLedger(), { budgetTimeZone: 'Asia/Shanghai' }, Date.now),
     client,
-    limiter: createRateLimiter({ initialRate: 1000, minRate: 1, maxRate: 1000, now: over.now ?? Date.now }),
+    limiter: createQuota(memoryQuota({ qps: 1000, burst: 1000, bulkShare: 0.8 }), {
+      now: over.now ?? Date.now,
+    }).limiter('seller', 'interactive'),
     policy: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1 },
     credentials: () => ({ accessKeyId: 'a', accessKeySecret: 's' }),
     timeoutMs: 1000,

@@ -30,8 +30,11 @@ describe('npm run bench', () => {
     }
     expect(r.warm.ours.median).toBeGreaterThan(0);
     expect(r.warm.sdk.median).toBeGreaterThan(0);
-    // Counted, not assumed: the writes the function makes to Redis per single-chunk operation.
-    expect(r.warm.redis.roundTripsPerOperation).toBe(3);
+    // Counted, not assumed: the writes the function makes to Redis per single-chunk operation (the claim, the
+    // chunk's slot of the shared quota, SENDING, and the settled record; on a busy machine now and then a slot is
+    // taken again, its answer having come too late for it).
+    expect(r.warm.redis.roundTripsPerOperation).toBeGreaterThanOrEqual(4);
+    expect(r.warm.redis.roundTripsPerOperation).toBeLessThan(4.2);
     expect(Object.keys(r.codeCacheKiB)).toEqual(expect.arrayContaining(['coupon-http']));
     expect(r.largeSend.issuedOncePerRecipient).toBe(true);
     expect(r.largeSend.sent).toBe(r.largeSend.recipients);

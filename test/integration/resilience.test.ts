@@ -41,7 +41,8 @@ const upstreamLines = (stack: Stack, id: string): UpstreamLine[] =>
 describe('upstream faults', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ UPSTREAM_TIMEOUT_MS: '400' });
+    // UPSTREAM_QPS=20: after a throttle the shared schedule waits at least 1/14 s (the cut rate) before the retry.
+    stack = await startStack({ UPSTREAM_TIMEOUT_MS: '400', UPSTREAM_QPS: '20' });
   });
   afterAll(async () => {
     await stack.stop();
@@ -155,7 +156,8 @@ describe('upstream faults', () => {
 
 describe('large sends', () => {
   it('5,000 recipients against EMULATOR_QPS=20: all SENT, each exactly once, few throttled calls', async () => {
-    const stack = await startStack({ EMULATOR_QPS: '20' });
+    // The seller's quota is configured: the schedule paces at it from the first call (no throttle to learn it).
+    const stack = await startStack({ EMULATOR_QPS: '20', UPSTREAM_QPS: '20' });
     try {
       const uids = Array.from({ length: 5000 }, (_, i) => String(1918000000000 + i));
       const a = await invoke(

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_SERVER_WAIT_MS } from '../../../lib/resellertrade/server-wait.js';
-import { createRateLimiter, QUIET_RESET_MS, type RateLimiter } from '../../../lib/resellertrade/rate-limiter.js';
+import type { QuotaBackend } from '../../../lib/quota/backend.js';
+import { memoryQuota } from '../../../lib/quota/memory.js';
+import { createQuota, STORE_RETRY_MS, type Granted } from '../../../lib/resellertrade/rate-limiter.js';
 import { retryDelay, type RetryPolicy } from '../../../lib/resellertrade/retry.js';
 import type { UpstreamOutcome } from '../../../lib/resellertrade/mapping.js';
 
@@ -37,93 +38,112 @@ describe('retryDelay', () => {
   });
 });
 
-/** `n` accepted calls, 25 ms apart (40 of them make a best second of 39 accepted calls). */
-async function acceptEvery25ms(limiter: RateLimiter, clock: { advance(ms: number): void }, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    await limiter.acquire(100_000);
-    limiter.onAccepted();
-    clock.advance(25);
-  }
+/** A virtual clock in ms for the instance and the same time in µs for the schedule (offset: they need not agree). */
+function virtual() {
+  let t = 5_000;
+  const sleeps: number[] = [];
+  return {
+    now: () => t,
+    micros: () => 1e12 + t * 1000,
+    sleep: async (ms: number) => {
+      sleeps.push(ms);
+      t += ms;
+    },
+    sleeps,
+  };
 }
 
-describe('rate limiter', () => {
-  const virtual = () => {
-    let t = 0;
-    return { now: () => t, sleep: async (ms: number) => void (t += ms), advance: (ms: number) => void (t += ms) };
-  };
+/** Two calls at once (a burst of 4 less the margin of 2 kept for late timers), then one every 100 ms. */
+const settings = { qps: 10, burst: 4, bulkShare: 0.8 };
 
-  it('paces nothing until the first throttle, then spaces calls 1/rate apart and refuses a slot past the deadline', async () => {
+describe('pacing on the shared quota', () => {
+  it('waits for its slot, and refuses one past the deadline without sleeping, saying when it would fit', async () => {
     const clock = virtual();
-    const limiter = createRateLimiter({ initialRate: 10, minRate: 1, maxRate: 100, ...clock });
-    expect([await limiter.acquire(1000), await limiter.acquire(1000), await limiter.acquire(1000)]).toEqual([0, 0, 0]);
-    limiter.onThrottled(0);
-    expect(limiter.rate).toBe(5);
-    const a = (await limiter.acquire(10_000)) ?? -1;
-    const b = (await limiter.acquire(10_000)) ?? -1;
-    expect(a).toBeGreaterThanOrEqual(200);
-    expect(b - a).toBe(200);
-    expect(await limiter.acquire(clock.now() + 100)).toBeUndefined();
+    const quota = createQuota(memoryQuota(settings, clock.micros), clock);
+    const limiter = quota.limiter('s1', 'interactive');
+    expect(await limiter.acquire(clock.now() + 10_000)).toEqual({ granted: true, generation: 0 });
+    expect(await limiter.acquire(clock.now() + 10_000)).toEqual({ granted: true, generation: 0 });
+    expect(clock.sleeps).toEqual([]);
+    expect(await limiter.acquire(clock.now() + 10_000)).toMatchObject({ granted: true });
+    expect(clock.sleeps).toEqual([100]);
+    const late = await limiter.acquire(clock.now() + 50);
+    expect(late).toEqual({ granted: false, retryAfterMs: 100, reason: 'deadline' });
+    expect(clock.sleeps).toEqual([100]);
+    // Nothing was taken by the refusal: the next caller with time gets that very slot.
+    await limiter.acquire(clock.now() + 10_000);
+    expect(clock.sleeps).toEqual([100, 100]);
   });
 
-  it('starts pacing at half the rate accepted over the last second, and counts a burst of throttles once', async () => {
+  it('keeps each seller apart', async () => {
     const clock = virtual();
-    const limiter = createRateLimiter({ initialRate: 10, minRate: 1, maxRate: 1000, ...clock });
-    await acceptEvery25ms(limiter, clock, 40);
-    const started = clock.now();
-    limiter.onThrottled(started);
-    expect(limiter.rate).toBe(19.5);
-    limiter.onThrottled(started);
-    expect(limiter.rate).toBe(19.5);
-    const next = (await limiter.acquire(100_000)) ?? 0;
-    limiter.onThrottled(next);
-    expect(limiter.rate).toBeCloseTo(17.55);
+    const quota = createQuota(memoryQuota(settings, clock.micros), clock);
+    for (let i = 0; i < 2; i++) await quota.limiter('s1', 'interactive').acquire(clock.now() + 1000);
+    await quota.limiter('s2', 'interactive').acquire(clock.now() + 1000);
+    expect(clock.sleeps).toEqual([]);
   });
 
-  it('climbs while calls are accepted once pacing has begun', async () => {
+  it('a throttle slows every limiter of the seller; a slot scheduled before the cut queues again at the new pace', async () => {
     const clock = virtual();
-    const limiter = createRateLimiter({ initialRate: 10, minRate: 1, maxRate: 1000, ...clock });
-    limiter.onThrottled(0);
-    for (let i = 0; i < 20; i++) {
-      await limiter.acquire(100_000);
-      limiter.onAccepted();
-    }
-    expect(limiter.rate).toBeGreaterThan(5);
+    const backend = memoryQuota({ ...settings, burst: 1 }, clock.micros);
+    const quota = createQuota(backend, clock);
+    const a = quota.limiter('s1', 'interactive');
+    const first = (await a.acquire(clock.now() + 10_000)) as Granted;
+    // The upstream throttles `first` while another call of the seller waits for its slot (100 ms away).
+    const waiting = quota.limiter('s1', 'bulk').acquire(clock.now() + 10_000);
+    await a.onThrottled(first);
+    await a.onThrottled(first);
+    expect(await waiting).toEqual({ granted: true, generation: 1 });
+    // 100 ms for the slot scheduled at 10/s, then a new one at 7/s.
+    expect(clock.sleeps[0]).toBe(100);
+    expect(clock.sleeps.slice(1).reduce((x, y) => x + y, 0)).toBeGreaterThan(0);
   });
 
-  it('climbs back to just under the best second seen, then only slowly beyond it', async () => {
-    const clock = virtual();
-    const limiter = createRateLimiter({ initialRate: 10, minRate: 1, maxRate: 1000, ...clock });
-    await acceptEvery25ms(limiter, clock, 40);
-    limiter.onThrottled(clock.now());
-    for (let i = 0; i < 200; i++) {
-      await limiter.acquire(1_000_000);
-      limiter.onAccepted();
-    }
-    expect(limiter.rate).toBeGreaterThan(37);
-    expect(limiter.rate).toBeLessThan(37.05 + 0.5 * 6);
+  it('fails closed when the quota store cannot be reached: no slot, a retry in a second; a lost throttle report is harmless', async () => {
+    const broken: QuotaBackend = {
+      settings,
+      reserve: () => Promise.reject(new Error('redis quota failed: connection refused')),
+      throttled: () => Promise.reject(new Error('redis quota failed: connection refused')),
+    };
+    const limiter = createQuota(broken).limiter('s1', 'interactive');
+    expect(await limiter.acquire(Date.now() + 1000)).toEqual({
+      granted: false,
+      retryAfterMs: STORE_RETRY_MS,
+      reason: 'store',
+    });
+    await expect(limiter.onThrottled({ granted: true, generation: 0 }, 100)).resolves.toBeUndefined();
   });
 
-  it('lets a huge Retry-After hold the next, unrelated call back no longer than the cap', async () => {
+  it('a bulk caller beyond the horizon waits in line with its ticket, then gets its slot', async () => {
     const clock = virtual();
-    const limiter = createRateLimiter({ initialRate: 10, minRate: 1, maxRate: 100, ...clock });
-    limiter.onThrottled(0, 3_600_000);
-    const slot = await limiter.acquire(60_000);
-    expect(slot).toBeDefined();
-    expect(slot).toBeLessThanOrEqual(MAX_SERVER_WAIT_MS);
+    const backend = memoryQuota(settings, clock.micros);
+    const bulk = createQuota(backend, clock).limiter('s1', 'bulk');
+    const results = [];
+    for (let i = 0; i < 6; i++) results.push(await bulk.acquire(clock.now() + 60_000));
+    expect(results.every((r) => r.granted)).toBe(true);
+    // 2 at once, then one every 100 ms: the horizon (250 ms) is never overrun by a bulk slot.
+    expect(clock.now() - 5_000).toBe(400);
+    expect(Math.max(...clock.sleeps)).toBeLessThanOrEqual(250);
   });
 
-  it('forgets the pace once the quota has had time to refill, and sends unpaced again', async () => {
+  it('a store always 100 ms away delays every call alike and gives up no slot; an answer slower than usual gives its slot up', async () => {
     const clock = virtual();
-    const limiter = createRateLimiter({ initialRate: 10, minRate: 1, maxRate: 100, ...clock });
-    limiter.onThrottled(0);
-    await limiter.acquire(100_000);
-    await limiter.acquire(100_000);
-    clock.advance(QUIET_RESET_MS + 1000);
-    const start = clock.now();
-    expect([
-      await limiter.acquire(start + 1),
-      await limiter.acquire(start + 1),
-      await limiter.acquire(start + 1),
-    ]).toEqual([start, start, start]);
+    const inner = memoryQuota({ qps: 50, burst: 10, bulkShare: 0.8 }, clock.micros);
+    const answerMs = [100, 100, 100, 100, 400, 100];
+    let reserved = 0;
+    const far: QuotaBackend = {
+      settings: inner.settings,
+      reserve: async (key, request) => {
+        const d = await inner.reserve(key, request);
+        await clock.sleep(answerMs[reserved++] ?? 100);
+        return d;
+      },
+      throttled: (key, generation, retryAfterUs) => inner.throttled(key, generation, retryAfterUs),
+    };
+    const limiter = createQuota(far, clock).limiter('s1', 'interactive');
+    for (let i = 0; i < 4; i++) expect(await limiter.acquire(clock.now() + 60_000)).toMatchObject({ granted: true });
+    expect(reserved).toBe(4);
+    // The fifth answer comes 300 ms later than usual: its slot is given up and the next one taken.
+    expect(await limiter.acquire(clock.now() + 60_000)).toMatchObject({ granted: true });
+    expect(reserved).toBe(6);
   });
 });
