@@ -1,4 +1,4 @@
-/** coupon-http — HTTP trigger: POST /coupons, GET /healthz (CONTRACT §4). */
+/** coupon-http — HTTP trigger: POST /coupons, GET /healthz (docs/requests.md). */
 import middy from '@middy/core';
 import { sendDeliveries } from '../lib/deliver.js';
 import type { FcContext } from '../lib/fc.js';

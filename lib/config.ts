@@ -31,7 +31,7 @@ export interface Config {
   redisWait: { replicas: number; timeoutMs: number };
 }
 
-/** Spending limits checked before anything is sent (CONTRACT §8); amounts in cents, so sums stay exact. */
+/** Spending limits checked before anything is sent (docs/configuration.md); amounts in cents, so sums stay exact. */
 export interface GuardrailSettings {
   maxOperationCents?: number;
   /** Canonical template ids; absent: any template. */

@@ -32,7 +32,7 @@ function redactInto(target: LogFields, fields: LogFields): LogFields {
 
 export type LineWriter = (line: string) => void;
 
-/** No log line is longer than this (CONTRACT §7): SLS and most shippers cut or drop longer ones. */
+/** No log line is longer than this (docs/configuration.md): SLS and most shippers cut or drop longer ones. */
 export const MAX_LINE_BYTES = 8192;
 const MAX_FIELD_CHARS = 512;
 

@@ -1,6 +1,6 @@
 /** What may be repeated back to a caller or written to a log: uids masked, quoted values bounded. */
 
-/** The longest part of an invalid value an answer or a log line quotes (CONTRACT §3). */
+/** The longest part of an invalid value an answer or a log line quotes (docs/requests.md). */
 export const MAX_QUOTE = 64;
 
 /** `1918000000883` → `1918******883`, as the SendCoupon documentation prints uids. */

@@ -253,7 +253,7 @@ async function main(): Promise<void> {
     callerAuth: callerAuth ? 'function' : 'anonymous',
     eventBus: rule.busName,
     emulatorAccessKeyId: accessKeyId,
-    // Printed only while it is the built-in development default (CONTRACT §5); a configured one never is.
+    // Printed only while it is the built-in development default (docs/local-stack.md); a configured one never is.
     ...(accessKeySecret === DEFAULT_EMULATOR_KEY_SECRET ? { emulatorDefaultKey: accessKeySecret } : {}),
   });
 

@@ -15,7 +15,7 @@ export const ACS_HEADER = {
   retryAfter: 'x-acs-retry-after',
 } as const;
 
-/** Headers every ACS3 request must sign, whatever else it signs (CONTRACT §5, §8). */
+/** Headers every ACS3 request must sign, whatever else it signs (docs/local-stack.md, docs/configuration.md). */
 export const ACS3_ALWAYS_SIGNED = ['host', ACS_HEADER.date, ACS_HEADER.nonce, ACS_HEADER.contentSha256] as const;
 
 /** How far an `x-acs-date` may be from the receiver's clock, and how long a nonce is remembered. */

@@ -4,7 +4,7 @@ import { budgetDay } from './budget-day.js';
 import { fromCents, toCents } from './cents.js';
 import type { BudgetLedger, ReservationRef } from './ledger.js';
 
-/** Why a guardrail keeps something from being sent: a stable Code (CONTRACT §8) and what to do about it. */
+/** Why a guardrail keeps something from being sent: a stable Code (docs/configuration.md) and what to do about it. */
 export interface GuardrailRefusal {
   code: 'Guardrail.OperationAmount' | 'Guardrail.TemplateNotAllowed' | 'Guardrail.DailyBudget';
   message: string;

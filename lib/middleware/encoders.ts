@@ -48,7 +48,7 @@ function replyToError(request: PipelineRequest, base: Logger): Reply {
   return errorReply(internal());
 }
 
-/** Maps results and errors to the FC HTTP response of CONTRACT §4; no stack trace or internal path ever leaves. */
+/** Maps results and errors to the FC HTTP response of docs/requests.md; no stack trace or internal path ever leaves. */
 export function httpAnswer(base: Logger): Encoder {
   return {
     name: 'httpAnswer',

@@ -1,6 +1,6 @@
 import { sha256Hex } from '../sha256.js';
 
-/** Where an operation's RequestId comes from when the request carries none (CONTRACT §3). */
+/** Where an operation's RequestId comes from when the request carries none (docs/requests.md). */
 export type RequestIdRule =
   | { kind: 'required' }
   | { kind: 'default'; value: string }

@@ -1,5 +1,5 @@
 /**
- * JSON Schemas of the three request forms (CONTRACT §3), compiled to standalone validators at build time
+ * JSON Schemas of the three request forms (docs/requests.md), compiled to standalone validators at build time
  * (`npm run schemas`), so no schema is compiled at cold start. Shared parts are separate schemas referenced
  * with $ref, so their validation code exists once. Rules that need configuration (amount cap, recipient
  * count, decimals, duplicate uids) are checked in `lib/request/`; what callers read is in `messages.ts`.

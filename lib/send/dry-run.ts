@@ -17,7 +17,7 @@ export interface DryRunContext {
 }
 
 /**
- * DRY_RUN (CONTRACT §8): the guardrails are checked (the daily budget read, never reserved), and every chunk's
+ * DRY_RUN (docs/configuration.md): the guardrails are checked (the daily budget read, never reserved), and every chunk's
  * exact upstream form is logged with uids masked. Nothing is claimed, sent or reserved.
  */
 export async function dryRun(op: Operation, ctx: DryRunContext): Promise<ExecutedOperation> {

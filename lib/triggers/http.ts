@@ -30,7 +30,7 @@ function mediaType(contentType: string | undefined): MediaType | undefined {
 
 const isJson = (type: string) => type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type);
 
-/** Routing and the HTTP rules of CONTRACT §4, before any validation of the send request itself. */
+/** Routing and the HTTP rules of docs/requests.md, before any validation of the send request itself. */
 export function routeHttp(req: HttpRequestView): HttpRoute {
   const path = req.path.length > 1 ? req.path.replace(/\/+$/, '') : req.path;
   if (path === HEALTH_PATH) {

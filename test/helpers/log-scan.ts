@@ -1,5 +1,5 @@
 /**
- * What no log line may carry (CONTRACT §7, §8): a configured secret (access key secret, security token, a caller's
+ * What no log line may carry (docs/configuration.md): a configured secret (access key secret, security token, a caller's
  * secret, a store password), an Authorization value, or a uid in full. Uids are told apart from other numbers by
  * length: 10 to 19 digits standing alone (coupon ids and times in logs are shorter or stand in known fields).
  */
