@@ -120,14 +120,19 @@ describe('instance processes (the default)', () => {
   });
 
   it('freezes an instance between invocations (SIGSTOP) and thaws it for the next one', async () => {
+    // SIGSTOP takes effect when the kernel next schedules the process: on a loaded machine, a moment later.
+    const stopped = async (pid: number) => {
+      for (let i = 0; i < 50 && procState(pid) !== 'T'; i++) await new Promise((r) => setTimeout(r, 20));
+      return procState(pid);
+    };
     const before = await instances(stack, 'coupon-event');
     expect(before.length).toBeGreaterThan(0);
-    for (const i of before) expect([i.state, procState(i.pid)]).toEqual(['frozen', 'T']);
+    for (const i of before) expect([i.state, await stopped(i.pid)]).toEqual(['frozen', 'T']);
     const answer = await invoke(stack, 'coupon-event', cloudEvent(rid('thaw'), request(rid('thaw'), [7200])));
     expect(answer.json).toMatchObject({ Success: true });
     const after = await instances(stack, 'coupon-event');
     expect(after.reduce((s, i) => s + i.invocations, 0)).toBe(before.reduce((s, i) => s + i.invocations, 0) + 1);
-    for (const i of after) expect([i.state, procState(i.pid)]).toEqual(['frozen', 'T']);
+    for (const i of after) expect([i.state, await stopped(i.pid)]).toEqual(['frozen', 'T']);
     // As FC does, the answer names the instance that ran it: the one whose FC_INSTANCE_ID it is.
     const served = after.find((i) => i.invocations > (before.find((b) => b.pid === i.pid)?.invocations ?? 0));
     expect(readFileSync(`/proc/${served?.pid}/environ`, 'utf8').split('\0')).toContain(
