@@ -74,7 +74,7 @@ describe('instance processes (the default)', () => {
     expect(listed.map((i) => i.function).sort()).toEqual(['coupon-event', 'coupon-http', 'coupon-timer']);
     for (const i of listed) {
       expect(i).toMatchObject({ state: 'frozen', invocations: 0 });
-      expect(procState(i.pid)).toBe('T');
+      await until('SIGSTOP to take effect', async () => (procState(i.pid) === 'T' ? true : undefined), 2_000);
     }
     const http = listed.find((i) => i.function === 'coupon-http');
     const env = Object.fromEntries(
