@@ -20,10 +20,19 @@ import type { Invoker } from './instances/invoker.js';
 import { createInstancePool } from './instances/pool.js';
 import { deployedSettings } from './instances/settings.js';
 import { createSharedServer } from './instances/shared-server.js';
+import { consoleWriter, logFormatOf } from './console.js';
 import { createLogTap, type LogTap } from './log-tap.js';
+import { watchAncestors } from './parent-watch.js';
 
+const logFormat = logFormatOf(process.env['LOG_FORMAT']);
+if (logFormat !== 'json' && logFormat !== 'pretty') {
+  process.stderr.write(`local stack: ${logFormat}\n`);
+  process.exit(2);
+}
+/** Every line the stack prints, its own and its functions': JSON, or readable with LOG_FORMAT=pretty. */
+const print = consoleWriter(logFormat);
 const line = (fields: Record<string, unknown>) =>
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', ...fields })}\n`);
+  print(JSON.stringify({ time: new Date().toISOString(), level: 'info', ...fields }));
 
 /** A setting the stack cannot start with: said on stderr, exit 2. */
 function fail(message: string): never {
@@ -157,7 +166,7 @@ async function startFunctions(
     sharedKeys: [...shared.keys()].map(keyOf),
     log: (fields) => line({ component: 'gateway', ...fields }),
     onLine: (text, requestId) => {
-      process.stdout.write(`${text}\n`);
+      print(text);
       if (requestId !== undefined) logTap.add(requestId, text);
     },
   });
@@ -251,6 +260,7 @@ async function main(): Promise<void> {
     functionSource: source,
     instances: mode,
     callerAuth: callerAuth ? 'function' : 'anonymous',
+    dryRun: process.env['DRY_RUN'] === 'true',
     eventBus: rule.busName,
     emulatorAccessKeyId: accessKeyId,
     // Printed only while it is the built-in development default (docs/local-stack.md); a configured one never is.
@@ -276,6 +286,9 @@ async function main(): Promise<void> {
   );
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGHUP', () => void stop('SIGHUP'));
+  // Killed from above (npm's or tsx's pid, a closed terminal): the stack does not outlive what started it.
+  watchAncestors((pid) => void stop(`parent ${pid} exited`));
 }
 
 main().catch((err: unknown) => {
