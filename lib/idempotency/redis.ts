@@ -1,4 +1,4 @@
-import { connectRedis, guarded, type RedisClient, type RedisOptions } from '../redis/connect.js';
+import { connectRedis, guarded, type RedisClient, type RedisOptions, type ScriptRunner } from '../redis/connect.js';
 import { NO_REPLICA_WAIT, replicated, type ReplicaWait } from './replica-wait.js';
 import {
   indexEntry,
@@ -8,7 +8,8 @@ import {
   type IdempotencyRecord,
   type IdempotencyStore,
   type LeaseRenewal,
-  type ListPage,
+  type ListCursor,
+  type ListQuery,
   type ListState,
   type OperationSummary,
   type RecordStatus,
@@ -258,6 +259,48 @@ function fieldsOf(record: IdempotencyRecord): string[] {
   return fields;
 }
 
+/** The five indexes' keys: outside `${prefix}*`, so that no scan of the records ever meets one. */
+const indexKeys = (prefix: string) =>
+  ['time', 'IN_PROGRESS', 'COMPLETED', 'UNKNOWN', 'requestId'].map((name) => `idx:${prefix}${name}`);
+const WALKS: Record<ListState | 'all', string> = { all: '1', IN_PROGRESS: '2', COMPLETED: '3', UNKNOWN: '4' };
+const listScripts = new WeakMap<RedisClient, ScriptRunner>();
+
+/**
+ * One page of `listRecent` as the hashes are stored, for a reader that checks each record itself (one that does
+ * not parse is then reported, not the end of the listing).
+ */
+export async function listRecentHashes(
+  client: RedisClient,
+  prefix: string,
+  query: ListQuery,
+): Promise<{ records: Array<{ key: string; flat: string[] }>; next?: ListCursor }> {
+  let listPage = listScripts.get(client);
+  if (!listPage) {
+    listPage = client.script(LIST, { retrySafe: true });
+    listScripts.set(client, listPage);
+  }
+  const run = listPage;
+  return guarded('read', async () => {
+    const args = [
+      WALKS[query.state ?? 'all'],
+      query.requestIdPrefix ?? '',
+      query.before ? String(query.before.at) : '',
+      query.before?.entry ?? '',
+      String(query.limit),
+      prefix,
+      String(MAX_PREFIX_MATCHES),
+    ];
+    const reply = await run(indexKeys(prefix), args);
+    const [nextAt, nextEntry, ...rows] = Array.isArray(reply) ? reply : [];
+    const records = rows.flatMap((row) => {
+      if (!Array.isArray(row)) return [];
+      const [key, , , flat] = row;
+      return Array.isArray(flat) && flat.length > 0 ? [{ key: String(key), flat: flat.map(String) }] : [];
+    });
+    return { records, ...(nextAt ? { next: { at: Number(nextAt), entry: String(nextEntry) } } : {}) };
+  });
+}
+
 /**
  * The idempotency primitives on a connected client (shared with the budget ledger). With `wait`, every write
  * that lets a delivery go on (a claim acquired, a chunk written, a record restored or finished) counts only once
@@ -273,11 +316,7 @@ export function redisIdempotencyStore(
   const putChunk = client.script(PUT_CHUNK);
   const finish = client.script(FINISH);
   const amend = client.script(AMEND);
-  const listPage = client.script(LIST, { retrySafe: true });
-  const indexes = ['time', 'IN_PROGRESS', 'COMPLETED', 'UNKNOWN', 'requestId'].map((name) => `idx:${prefix}${name}`);
-  // Outside `${prefix}*`, so that no scan of the records ever meets an index.
-  const keysOf = (key: string) => [prefix + key, ...indexes];
-  const walks: Record<ListState | 'all', string> = { all: '1', IN_PROGRESS: '2', COMPLETED: '3', UNKNOWN: '4' };
+  const keysOf = (key: string) => [prefix + key, ...indexKeys(prefix)];
   const hgetall = async (key: string) => {
     const reply = await client.call('HGETALL', key);
     return Array.isArray(reply) ? reply.map(String) : [];
@@ -355,29 +394,10 @@ export function redisIdempotencyStore(
         }
       } while (cursor !== '0');
     },
-    listRecent: (query) =>
-      guarded('read', async (): Promise<ListPage> => {
-        const args = [
-          walks[query.state ?? 'all'],
-          query.requestIdPrefix ?? '',
-          query.before ? String(query.before.at) : '',
-          query.before?.entry ?? '',
-          String(query.limit),
-          prefix,
-          String(MAX_PREFIX_MATCHES),
-        ];
-        const reply = await listPage(indexes, args);
-        const [nextAt, nextEntry, ...rows] = Array.isArray(reply) ? reply : [];
-        const records = rows.flatMap((row) => {
-          if (!Array.isArray(row)) return [];
-          const [key, , , flat] = row;
-          return Array.isArray(flat) && flat.length > 0
-            ? [{ key: String(key), record: toRecord(flat.map(String)) }]
-            : [];
-        });
-        const next = nextAt ? { at: Number(nextAt), entry: String(nextEntry) } : undefined;
-        return { records, ...(next ? { next } : {}) };
-      }),
+    listRecent: async (query) => {
+      const page = await listRecentHashes(client, prefix, query);
+      return { ...page, records: page.records.map(({ key, flat }) => ({ key, record: toRecord(flat) })) };
+    },
     amendChunk: (key, chunk, record, now) =>
       guarded(
         'write',
