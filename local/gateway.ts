@@ -29,6 +29,11 @@ export interface GatewayOptions {
   store?: IdempotencyStore;
   /** Where `X-Fc-Log-Type: Tail` finds an invocation's log lines. */
   logTap?: LogTap;
+  /** The operations page (/__ui): behind the same caller check as everything else; true when it answered. */
+  ui?: (
+    request: { method: string; url: URL; headers: http.IncomingHttpHeaders; body: Buffer },
+    res: http.ServerResponse,
+  ) => Promise<boolean>;
 }
 
 export interface AsyncRecord {
@@ -268,6 +273,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const body = await readBody(req, MAX_BODY);
     const verdict = auth && head ? auth.body(head, body) : undefined;
     if (verdict?.ok === false) throw new GatewayRefusal(verdict.status, verdict.code, verdict.message);
+    if (options.ui && (await options.ui({ method, url, headers, body }, res))) return;
     const match = INVOKE_PATHS.map((p) => p.exec(url.pathname)).find((m) => m !== null);
     if (match && req.method === 'POST') {
       let name: string;

@@ -13,6 +13,7 @@ import { startEmulator } from './emulator/server.js';
 import { createCallerAuth, parseCallerKeys, type CallerAuth } from './auth/caller-auth.js';
 import { startGateway, type FcFunction } from './gateway.js';
 import { createLogTap } from './log-tap.js';
+import { stackOperationsPage } from './ui/stack.js';
 
 const line = (fields: Record<string, unknown>) =>
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', ...fields })}\n`);
@@ -96,28 +97,41 @@ async function main(): Promise<void> {
   const source = functionSource();
   // One memory store for every function of this process, however they are loaded (sources or separate bundles).
   const memoryStore = createMemoryStore();
-  Object.assign(globalThis, { [SHARED_MEMORY_STORE]: memoryStore, [SHARED_MEMORY_LEDGER]: createMemoryLedger() });
+  const memoryLedger = createMemoryLedger();
+  Object.assign(globalThis, { [SHARED_MEMORY_STORE]: memoryStore, [SHARED_MEMORY_LEDGER]: memoryLedger });
   const functions = await loadFunctions(source);
   // The same records the functions use, for `coupon status` and `coupon reconcile` (/__gateway/store/).
   const storeUrl = process.env['IDEMPOTENCY_STORE'];
   const store = storeUrl && storeUrl !== 'memory' ? await createRedisStore(storeUrl) : memoryStore;
   const retryDelay = num('ASYNC_RETRY_DELAY_MS', 1000);
   const callerAuth = localCallerAuth();
+  const credentials = { accessKeyId, accessKeySecret, ...(securityToken ? { securityToken } : {}) };
+  const endpoint = process.env['RESELLERTRADE_ENDPOINT'] || emulator.url;
+  const ui = await stackOperationsPage({
+    store,
+    memoryLedger,
+    emulatorUrl: emulator.url,
+    endpoint,
+    credentials,
+    env: process.env,
+  });
   const gateway = await startGateway({
     port: num('PORT', 9000),
     functions,
     httpFunction: 'coupon-http',
-    credentials: { accessKeyId, accessKeySecret, ...(securityToken ? { securityToken } : {}) },
+    credentials,
     timeoutSeconds: num('FUNCTION_TIMEOUT_SECONDS', 60),
     asyncRetryDelaysMs: [retryDelay, retryDelay * 2, retryDelay * 4],
     log: (fields) => line({ level: 'warn', component: 'gateway', ...fields }),
     ...(callerAuth ? { callerAuth } : {}),
     store,
     logTap: createLogTap(),
+    ui: ui.handle,
   });
   line({
     msg: 'ready',
     gateway: gateway.url,
+    operationsPage: `${gateway.url}/__ui`,
     emulator: emulator.url,
     endpoint: process.env['RESELLERTRADE_ENDPOINT'],
     idempotencyStore: storeForDisplay(process.env['IDEMPOTENCY_STORE']),
@@ -137,6 +151,7 @@ async function main(): Promise<void> {
     await gateway.close();
     await emulator.close();
     await store.close();
+    await ui.close();
     line({ msg: 'stopped' });
     process.exit(0);
   };
