@@ -458,9 +458,9 @@ function reconcileForm(d: DetailInput, unknown: number): Html {
 }
 
 function foundSection(found: NonNullable<DetailInput['found']>, requestId: string): Html {
-  return html`<section aria-labelledby="found" class="found" role="status">
+  return html`<section aria-labelledby="found" class="found">
     <h2 id="found">What reconcile found</h2>
-    <p>${found.outcome}</p>
+    <p role="status">${found.outcome}</p>
     ${
       found.cases.length > 0
         ? html`<table>
