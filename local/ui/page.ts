@@ -193,6 +193,10 @@ async function overviewPage(url: URL, deps: PageDeps): Promise<Html> {
       ...(checked.record.createdAt === undefined ? {} : { createdAt: checked.record.createdAt }),
       recipients: view.op.recipients.length,
       counts,
+      reconciled: Object.values(checked.record.chunks).reduce(
+        (n, c) => n + (c.reconciled ?? []).filter((r) => r !== null).length,
+        0,
+      ),
     });
   }
   const next = page.next ? `${page.next.at}.${Buffer.from(page.next.entry).toString('base64url')}` : undefined;
@@ -231,6 +235,7 @@ async function budgetLines(
     sellers.map(async (sellerId) => ({
       sellerId,
       day,
+      timeZone: budget.timeZone,
       usedCents: await budget.ledger.used(`${sellerId}:${day}`),
       limitCents,
     })),

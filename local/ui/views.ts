@@ -20,11 +20,14 @@ export interface OperationRow {
   createdAt?: number;
   recipients: number;
   counts: Record<'SENT' | 'FAILED' | 'UNKNOWN', number>;
+  /** Recipients whose outcome reconcile settled (issued, or never issued). */
+  reconciled: number;
 }
 
 export interface BudgetLine {
   sellerId: string;
   day: string;
+  timeZone: string;
   usedCents: number;
   limitCents: number;
 }
@@ -56,7 +59,13 @@ export interface Filters {
 }
 
 const money = (cents: number) => (cents / 100).toFixed(2);
-const time = (ms: number | undefined) => (ms === undefined ? '' : new Date(ms).toISOString().replace('.000Z', 'Z'));
+const time = (ms: number | undefined) =>
+  ms === undefined
+    ? ''
+    : new Date(ms)
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d{3}Z$/, 'Z');
 const opLink = (key: string) => `${BASE}/operations/${key}`;
 
 const STATE_LABELS: Array<[ListState | '', string]> = [
@@ -66,8 +75,8 @@ const STATE_LABELS: Array<[ListState | '', string]> = [
   ['UNKNOWN', 'has UNKNOWN chunks'],
 ];
 
-function badge(status: string): Html {
-  return html`<span class="badge badge-${status.toLowerCase().replace(/[^a-z]/g, '-')}">${status}</span>`;
+function badge(status: string, kind = status): Html {
+  return html`<span class="badge badge-${kind.toLowerCase().replace(/[^a-z]/g, '-')}">${status}</span>`;
 }
 
 /** The sections the page has: campaigns and the emulator's ledger only where there are readers for them. */
@@ -156,6 +165,7 @@ export function operationsTable(rows: readonly OperationRow[], next: string | un
             <th scope="col">SENT</th>
             <th scope="col">FAILED</th>
             <th scope="col">UNKNOWN</th>
+            <th scope="col">Reconciled</th>
             <th scope="col">Seller</th>
             <th scope="col">Template</th>
           </tr>
@@ -170,7 +180,8 @@ export function operationsTable(rows: readonly OperationRow[], next: string | un
                 <td class="num">${r.recipients}</td>
                 <td class="num">${r.counts.SENT}</td>
                 <td class="num">${r.counts.FAILED}</td>
-                <td class="num">${r.counts.UNKNOWN > 0 ? badge(String(r.counts.UNKNOWN)) : '0'}</td>
+                <td class="num">${r.counts.UNKNOWN > 0 ? badge(String(r.counts.UNKNOWN), 'UNKNOWN') : '0'}</td>
+                <td class="num">${r.reconciled}</td>
                 <td>${r.sellerId}</td>
                 <td>${r.templateId}</td>
               </tr>`,
@@ -189,7 +200,7 @@ export function budgetSection(lines: readonly BudgetLine[] | undefined): Html {
         ? html`<p>No seller to show: set SELLER_ID, or send an operation.</p>`
         : html`<table>
             <caption>
-              Today's budget per seller
+              Today's budget per seller (the day in ${lines[0]?.timeZone ?? ''}, BUDGET_TIMEZONE)
             </caption>
             <thead>
               <tr>
@@ -324,7 +335,7 @@ export function overview(parts: {
   ledger: Html;
   problem?: string;
 }): Html {
-  return html`<h1>Operations</h1>
+  return html`<h1>Operations overview</h1>
     <section aria-labelledby="operations">
       <h2 id="operations">Operations</h2>
       ${filterForm(parts.filters)}

@@ -70,7 +70,7 @@ describe('the operations page in Chromium', () => {
     const links = await operations.getByRole('rowheader').allTextContents();
     expect(links.indexOf(id)).toBeGreaterThanOrEqual(0);
     expect(links.indexOf(id)).toBeLessThan(links.indexOf(older));
-    const budget = page.getByRole('table', { name: "Today's budget per seller" });
+    const budget = page.getByRole('table', { name: /Today's budget per seller/ });
     await expect.poll(() => budget.getByRole('row', { name: /1001/ }).textContent()).toMatch(/1000\.00/);
     await expect
       .poll(() => page.getByRole('table', { name: /Coupons the local emulator issued/ }).textContent())
