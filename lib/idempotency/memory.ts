@@ -77,13 +77,25 @@ export function createMemoryStore(now: () => number = Date.now): IdempotencyStor
     COMPLETED: new SortedIndex(),
     UNKNOWN: new SortedIndex(),
   };
-  const byRequestId = new Map<string, Indexed>();
+  // Ordered by entry text (RequestId first), as the Redis store's by-RequestId set: a prefix is one range of it.
+  const byRequestId: Indexed[] = [];
+  const firstAtOrAfter = (text: string) => {
+    let lo = 0;
+    let hi = byRequestId.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((byRequestId[mid] as Indexed).entry < text) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
   const indexedAs = new Map<string, Indexed>();
 
   const unindex = (item: Indexed) => {
     byTime.remove(item.entry);
     for (const index of Object.values(byState)) index.remove(item.entry);
-    byRequestId.delete(item.entry);
+    const at = firstAtOrAfter(item.entry);
+    if (byRequestId[at]?.entry === item.entry) byRequestId.splice(at, 1);
     if (indexedAs.get(item.key) === item) indexedAs.delete(item.key);
   };
   const index = (key: string, record: IdempotencyRecord) => {
@@ -92,7 +104,7 @@ export function createMemoryStore(now: () => number = Date.now): IdempotencyStor
     const item = { at: record.createdAt ?? now(), entry: indexEntry(record.op?.requestId ?? '', key), key };
     indexedAs.set(key, item);
     byTime.add(item);
-    byRequestId.set(item.entry, item);
+    byRequestId.splice(firstAtOrAfter(item.entry), 0, item);
     reindex(key, record);
   };
   /** The state indexes follow the record: after any write to its status or chunks. */
@@ -217,9 +229,12 @@ export function createMemoryStore(now: () => number = Date.now): IdempotencyStor
       let candidates: Indexed[];
       if (requestIdPrefix) {
         const index = state ? byState[state] : byTime;
-        candidates = [...byRequestId.values()]
-          .filter((i) => i.entry.startsWith(requestIdPrefix) && index.has(i.entry))
-          .slice(0, MAX_PREFIX_MATCHES)
+        const start = firstAtOrAfter(requestIdPrefix);
+        let end = start;
+        while (end < byRequestId.length && (byRequestId[end] as Indexed).entry.startsWith(requestIdPrefix)) end++;
+        candidates = byRequestId
+          .slice(start, Math.min(end, start + MAX_PREFIX_MATCHES))
+          .filter((i) => index.has(i.entry))
           .sort(newer)
           .filter((i) => !before || newer({ at: before.at, entry: before.entry, key: '' }, i) < 0);
       } else candidates = (state ? byState[state] : byTime).after(before);

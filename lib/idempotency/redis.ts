@@ -259,9 +259,13 @@ function fieldsOf(record: IdempotencyRecord): string[] {
   return fields;
 }
 
-/** The five indexes' keys: outside `${prefix}*`, so that no scan of the records ever meets one. */
+/**
+ * The five indexes' keys, beside the records (`coupon:idem~idx:time` for the prefix `coupon:idem:`): under the
+ * same first part, so an ACL that grants `~coupon:*` covers them, yet outside `${prefix}*`, so that no scan of the
+ * records ever meets one (for a prefix that ends with ':', as every prefix the code uses does).
+ */
 const indexKeys = (prefix: string) =>
-  ['time', 'IN_PROGRESS', 'COMPLETED', 'UNKNOWN', 'requestId'].map((name) => `idx:${prefix}${name}`);
+  ['time', 'IN_PROGRESS', 'COMPLETED', 'UNKNOWN', 'requestId'].map((name) => `${prefix.replace(/:$/, '')}~idx:${name}`);
 const WALKS: Record<ListState | 'all', string> = { all: '1', IN_PROGRESS: '2', COMPLETED: '3', UNKNOWN: '4' };
 const listScripts = new WeakMap<RedisClient, ScriptRunner>();
 

@@ -8,6 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fault, postJson, rid, startStack, type Stack } from '../helpers/stack.js';
 import { CALLER_KEYS } from '../helpers/caller.js';
+import { startRedis } from '../helpers/redis.js';
 import { launchChromium } from './browser.js';
 
 const UID = '1918000000883';
@@ -178,6 +179,36 @@ describe('the operations page in Chromium', () => {
     expect(text).toContain('requestId must be');
     expect(text).not.toContain('<script>');
     expect((await fetch(`${stack.gateway}/__ui/operations/${'0'.repeat(64)}`)).status).toBe(404);
+  });
+});
+
+describe('the operations page on a Redis store', () => {
+  it('lists from the Redis indexes and shows the budget the Redis ledger counted', async () => {
+    const redis = await startRedis();
+    const onRedis = await startStack({ IDEMPOTENCY_STORE: redis.url, SELLER_ID: '1001', DAILY_BUDGET: '1000' });
+    try {
+      const id = rid('page-redis');
+      const answer = await postJson(`${onRedis.gateway}/coupons`, {
+        TemplateId: '2001',
+        RequestId: id,
+        FromApp: 'ui-e2e',
+        userAmountModelList: [{ uid: UID, amount: 7 }],
+      });
+      expect(answer.json.Success).toBe(true);
+      const page = await (await browser.newContext()).newPage();
+      page.setDefaultTimeout(10_000);
+      await page.goto(`${onRedis.gateway}/__ui?state=COMPLETED&requestId=${id}`);
+      const operations = page.getByRole('table', { name: 'Operations, newest first' });
+      expect(await operations.getByRole('rowheader').allTextContents()).toEqual([id]);
+      const budget = page.getByRole('table', { name: /Today's budget per seller/ });
+      expect(await budget.getByRole('row', { name: /1001/ }).textContent()).toMatch(/7\.00[\s\S]*993\.00/);
+      await operations.getByRole('link', { name: id }).click();
+      expect(await page.getByRole('table', { name: /Recipients in request order/ }).textContent()).toContain('SENT');
+      await page.context().close();
+    } finally {
+      await onRedis.stop();
+      await redis.stop();
+    }
   });
 });
 

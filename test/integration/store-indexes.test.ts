@@ -172,13 +172,13 @@ describe('redis store: the indexes themselves', () => {
     await store.claim('x1', claimOf('short', Date.now(), { keepForMs: 150 }));
     await store.claim('x2', claimOf('long', Date.now() + 1, { keepForMs: 60_000 }));
     expect(await redisCommand(redis.port, 'KEYS', 'exp:*')).toHaveLength(2);
-    const pttl = Number(await redisCommand(redis.port, 'PTTL', 'idx:exp:time'));
+    const pttl = Number(await redisCommand(redis.port, 'PTTL', 'exp~idx:time'));
     expect(pttl).toBeGreaterThan(50_000);
     await new Promise((r) => setTimeout(r, 300));
     expect(ids((await store.listRecent({ limit: 10 })).records)).toEqual(['long']);
-    expect(await redisCommand(redis.port, 'ZCARD', 'idx:exp:time')).toBe(1);
-    expect(await redisCommand(redis.port, 'ZCARD', 'idx:exp:requestId')).toBe(1);
-    expect(await redisCommand(redis.port, 'ZCARD', 'idx:exp:IN_PROGRESS')).toBe(1);
+    expect(await redisCommand(redis.port, 'ZCARD', 'exp~idx:time')).toBe(1);
+    expect(await redisCommand(redis.port, 'ZCARD', 'exp~idx:requestId')).toBe(1);
+    expect(await redisCommand(redis.port, 'ZCARD', 'exp~idx:IN_PROGRESS')).toBe(1);
   });
 
   it('a listing whose reply is lost fails as a store error, and the next one answers the same', async () => {
@@ -187,7 +187,7 @@ describe('redis store: the indexes themselves', () => {
     await store.claim('l1', claimOf('lost-1', 1000));
     await store.claim('l2', claimOf('lost-2', 2000));
     const fault = proxy.inject({
-      match: (cmd) => scriptCall(cmd)?.keys[0] === 'idx:lost:time' && (scriptCall(cmd)?.keys.length ?? 0) === 5,
+      match: (cmd) => scriptCall(cmd)?.keys[0] === 'lost~idx:time' && (scriptCall(cmd)?.keys.length ?? 0) === 5,
       action: 'drop-reply',
     });
     await expect(store.listRecent({ limit: 10 })).rejects.toThrow(StoreError);
@@ -206,6 +206,6 @@ describe('redis store: the indexes themselves', () => {
     expect(fault.fired).toBe(1);
     expect((await store.claim('c1', claimOf('claimed', 1000))).record.owner).toBe('o');
     expect(ids((await store.listRecent({ limit: 10 })).records)).toEqual(['claimed']);
-    expect(await redisCommand(redis.port, 'ZCARD', 'idx:lostclaim:time')).toBe(1);
+    expect(await redisCommand(redis.port, 'ZCARD', 'lostclaim~idx:time')).toBe(1);
   });
 });
