@@ -2,6 +2,7 @@
  * The operations page's HTML, pure: data in, markup out. Readable without JavaScript and without CSS; one h1
  * per page, landmarks, captioned tables with header cells, labelled controls, visible focus.
  */
+import { keyOf } from '../../lib/idempotency/keys.js';
 import type { ListState } from '../../lib/idempotency/types.js';
 import type { OperationView } from '../../lib/operations/view.js';
 import { statusOf, whatHappened, type Case } from '../../lib/reconcile/reconcile.js';
@@ -399,12 +400,11 @@ export function detail(d: DetailInput): Html {
               const res = view.results[i];
               const rec = d.reconciled[i];
               const notes = [
-                res?.code ? `${res.code}${res.message ? `: ${maskDigitRuns(res.message)}` : ''}` : '',
-                rec?.issued ? 'reconciled: issued' : '',
-                rec && !rec.issued
-                  ? `reconciled: never issued${rec.resentAs ? `; resent as ${rec.resentAs}` : ''}`
-                  : '',
-              ].filter(Boolean);
+                res?.code ? html`${res.code}${res.message ? `: ${maskDigitRuns(res.message)}` : ''}` : undefined,
+                rec?.issued ? html`reconciled: issued` : undefined,
+                rec && !rec.issued ? html`reconciled: never issued` : undefined,
+                rec?.resentAs ? resentLink(view, rec.resentAs) : undefined,
+              ].filter((n): n is Html => n !== undefined);
               return html`<tr>
                 <th scope="row">${i + 1}</th>
                 <td>${maskUid(r.uid.digits)}</td>
@@ -412,7 +412,7 @@ export function detail(d: DetailInput): Html {
                 <td>${badge(res?.status ?? 'UNKNOWN')}</td>
                 <td>${res?.youhuiId?.text ?? rec?.youhuiId ?? ''}</td>
                 <td class="num">${Math.floor(i / d.chunkSize) + 1}</td>
-                <td>${notes.join('; ')}</td>
+                <td>${notes.map((n, k) => (k === 0 ? n : html`; ${n}`))}</td>
               </tr>`;
             })}
           </tbody>
@@ -451,6 +451,10 @@ export function detail(d: DetailInput): Html {
       </div>
     </section>`;
 }
+
+/** Where a resent coupon went: the operation `coupon reconcile --resend` sent it under. */
+const resentLink = (view: OperationView, resentAs: string): Html =>
+  html`resent as <a href="${opLink(keyOf(view.op.sellerId.digits, view.op.fromApp, resentAs))}">${resentAs}</a>`;
 
 function reconcileForm(d: DetailInput, unknown: number): Html {
   return html`<section aria-labelledby="reconcile">

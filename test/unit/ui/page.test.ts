@@ -182,4 +182,27 @@ describe('the operations page handler', () => {
     expect(await store.get(key)).toEqual(before);
     expect(text).not.toContain('1918000000883');
   });
+
+  it('shows where a resent coupon went, linked to the operation it went out under', async () => {
+    current = deps();
+    const key = keyOf('1001', 'app', 'resent-1');
+    await store.claim(key, {
+      hash: 'h',
+      chunkSize: 50,
+      op: summary('resent-1'),
+      owner: 'o',
+      leaseUntil: Date.now() + 60_000,
+      now: Date.now(),
+      keepForMs: 600_000,
+    });
+    const unknown = { state: 'UNKNOWN' as const, upstreamRequestId: 'resent-1', at: 1 };
+    await store.putChunk(key, 'o', 1, unknown, { leaseUntil: 0, keepForMs: 600_000, completeTtlMs: 600_000 });
+    await store.amendChunk(key, 1, { ...unknown, reconciled: [{ issued: false, resentAs: 'resent-1:r' }] }, Date.now());
+    const page = await get(`/__ui/operations/${key}`);
+    expect(page.text).toContain('reconciled: never issued');
+    expect(page.text).toContain(
+      `resent as <a href="/__ui/operations/${keyOf('1001', 'app', 'resent-1:r')}">resent-1:r</a>`,
+    );
+    expect(page.text).not.toContain('Reconcile the UNKNOWN recipients');
+  });
 });
