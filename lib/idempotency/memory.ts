@@ -60,10 +60,6 @@ class SortedIndex {
     const start = this.items.findIndex((i) => newer({ at: cursor.at, entry: cursor.entry, key: '' }, i) < 0);
     return start < 0 ? [] : this.items.slice(start);
   }
-
-  get oldest(): Indexed[] {
-    return this.items.slice(-2);
-  }
 }
 
 /** One process only: the local stack's default and the unit tests'. Each method runs without an await, so it is atomic. */
@@ -133,7 +129,12 @@ export function createMemoryStore(now: () => number = Date.now): IdempotencyStor
   };
   const sweep = () => {
     const t = now();
-    for (const [key, entry] of entries) if (entry.expiresAt <= t) entries.delete(key);
+    for (const [key, entry] of entries) {
+      if (entry.expiresAt > t) continue;
+      entries.delete(key);
+      const item = indexedAs.get(key);
+      if (item) unindex(item);
+    }
   };
   const keep = (entry: Entry, ms: number) => {
     entry.expiresAt = Math.max(entry.expiresAt, now() + ms);
@@ -162,7 +163,6 @@ export function createMemoryStore(now: () => number = Date.now): IdempotencyStor
         };
         entries.set(key, { record, expiresAt: now() + req.keepForMs });
         index(key, record);
-        for (const old of byTime.oldest) alive(old);
         return { acquired: true, record: copy(record) };
       }
       const r = entry.record;

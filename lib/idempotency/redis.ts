@@ -73,11 +73,17 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('ZADD', KEYS[2], ARGV[4], ARGV[8])
   redis.call('ZADD', KEYS[3], ARGV[4], ARGV[8])
   redis.call('ZADD', KEYS[6], 0, ARGV[8])
-  for _, old in ipairs(redis.call('ZRANGE', KEYS[2], 0, 1)) do
-    local key = string.match(old, '^.*%z(.*)$')
-    if key and redis.call('EXISTS', ARGV[9] .. key) == 0 then unindex(old) end
+  -- Two more entries of the time index looked at, from where the last claim stopped (KEYS[7]), round and round:
+  -- every entry whose record expired is dropped within one lap, however long the records before it live.
+  local from = redis.call('GET', KEYS[7]) or '-inf'
+  local seen = redis.call('ZRANGEBYSCORE', KEYS[2], from, '+inf', 'WITHSCORES', 'LIMIT', 0, 2)
+  for i = 1, #seen, 2 do
+    local key = string.match(seen[i], '^.*%z(.*)$')
+    if key and redis.call('EXISTS', ARGV[9] .. key) == 0 then unindex(seen[i]) end
   end
+  redis.call('SET', KEYS[7], #seen < 4 and '-inf' or '(' .. seen[#seen], 'PX', ARGV[5])
   keepIndexes(ARGV[5])
+  if redis.call('PTTL', KEYS[7]) < redis.call('PTTL', KEYS[2]) then redis.call('PEXPIRE', KEYS[7], redis.call('PTTL', KEYS[2])) end
   return {1, redis.call('HGETALL', KEYS[1])}
 end
 local f = redis.call('HMGET', KEYS[1], 'status', 'hash', 'leaseUntil')
@@ -321,6 +327,7 @@ export function redisIdempotencyStore(
   const finish = client.script(FINISH);
   const amend = client.script(AMEND);
   const keysOf = (key: string) => [prefix + key, ...indexKeys(prefix)];
+  const sweepKey = `${prefix.replace(/:$/, '')}~idx:sweep`;
   const hgetall = async (key: string) => {
     const reply = await client.call('HGETALL', key);
     return Array.isArray(reply) ? reply.map(String) : [];
@@ -339,7 +346,7 @@ export function redisIdempotencyStore(
           indexEntry(r.op.requestId, key),
           prefix,
         ];
-        const reply = await claim(keysOf(key), args);
+        const reply = await claim([...keysOf(key), sweepKey], args);
         const [acquired, flat] = Array.isArray(reply) ? reply : [];
         const record = toRecord(Array.isArray(flat) ? flat.map(String) : []);
         // Ours either way: acquired now, or by this same claim sent before (its reply lost).

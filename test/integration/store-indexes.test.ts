@@ -154,7 +154,7 @@ describe.each(['memory', 'redis'])('%s store: listRecent', (name) => {
 });
 
 describe('memory store: expiry', () => {
-  it('drops entries whose record has expired, and a claim trims the oldest', async () => {
+  it('drops entries whose record has expired', async () => {
     let now = 1000;
     const store = createMemoryStore(() => now);
     await store.claim('e1', claimOf('old', 1000, { keepForMs: 10 }));
@@ -179,6 +179,24 @@ describe('redis store: the indexes themselves', () => {
     expect(await redisCommand(redis.port, 'ZCARD', 'exp~idx:time')).toBe(1);
     expect(await redisCommand(redis.port, 'ZCARD', 'exp~idx:requestId')).toBe(1);
     expect(await redisCommand(redis.port, 'ZCARD', 'exp~idx:IN_PROGRESS')).toBe(1);
+  });
+
+  it('claims sweep the time index round and round: an expired entry behind a long-lived one goes too', async () => {
+    const store = await createRedisStore(redis.url, { prefix: 'sw:' });
+    opened.push(store);
+    const t = Date.now();
+    await store.claim('a', claimOf('long-lived', t, { keepForMs: 60_000 }));
+    await store.claim('b', claimOf('short-1', t + 1, { keepForMs: 100 }));
+    await store.claim('c', claimOf('short-2', t + 2, { keepForMs: 100 }));
+    await new Promise((r) => setTimeout(r, 250));
+    await store.claim('d', claimOf('later-1', t + 300));
+    await store.claim('e', claimOf('later-2', t + 301));
+    expect(await redisCommand(redis.port, 'ZRANGE', 'sw~idx:time', '0', '-1')).toEqual([
+      'long-lived\u0000a',
+      'later-1\u0000d',
+      'later-2\u0000e',
+    ]);
+    expect(await redisCommand(redis.port, 'ZCARD', 'sw~idx:requestId')).toBe(3);
   });
 
   it('a listing whose reply is lost fails as a store error, and the next one answers the same', async () => {
