@@ -24,6 +24,7 @@ th, td { text-align: left; padding: .4rem .75rem; border-bottom: 1px solid var(-
 thead th { background: #f3f5f8; font-weight: 600; }
 tbody th { font-weight: 500; }
 .scroll th, .scroll td { white-space: nowrap; }
+.scroll td:last-child { white-space: normal; min-width: 16rem; }
 .num { text-align: right; font-variant-numeric: tabular-nums; }
 code { font: .9em ui-monospace, SFMono-Regular, Menlo, monospace; }
 .badge { display: inline-block; padding: 0 .5rem; border-radius: .75rem; font-size: .85rem; font-weight: 600; border: 1px solid currentColor; }
