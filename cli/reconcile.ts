@@ -1,7 +1,14 @@
 import { DEFAULT_ENDPOINT, type Env } from '../lib/config.js';
-import { keyOf } from '../lib/idempotency/keys.js';
-import type { IdempotencyRecord, Reconciled } from '../lib/idempotency/types.js';
-import { deriveRequestId } from '../lib/request/request-id.js';
+import type { OperationView } from '../lib/operations/view.js';
+import {
+  CouponPageFailed,
+  reconcileRecord,
+  statusOf,
+  whatHappened,
+  type Case,
+  type CouponLookup,
+} from '../lib/reconcile/reconcile.js';
+import { DEFAULT_SETTLE_SECONDS } from '../lib/reconcile/settle.js';
 import { createResellerTradeClient, type Credentials } from '../lib/resellertrade/client.js';
 import { getCouponPage } from '../lib/resellertrade/coupon-page.js';
 import { createHttpTransport } from '../lib/http/transport.js';
@@ -9,10 +16,8 @@ import { DEFAULT_EMULATOR_KEY_ID, DEFAULT_EMULATOR_KEY_SECRET } from '../local/e
 import { readAnswer } from './answers.js';
 import { dryRunFromEnv } from './dry-run.js';
 import { CallError, EXIT, exitForStatuses, OutcomeUnknownError, UsageError } from './exit.js';
-import { placeOf, viewOf, type OperationView } from './operation-view.js';
 import { table, uidFor, type Output } from './print.js';
-import { findOperation, malformedNote, openRecords, type Records } from './records.js';
-import { attribute, DEFAULT_SETTLE_SECONDS, lastAttemptAt, settledAfter, type Finding } from './settle.js';
+import { findOperation, malformedNote, openRecords } from './records.js';
 import { deliver, targetOf, type TargetOptions } from './target.js';
 import { inline } from './terminal.js';
 
@@ -50,89 +55,18 @@ function upstream(o: ReconcileOptions, env: Env): { endpoint: URL; credentials: 
   };
 }
 
+/** GetCouponPage on the upstream this command is pointed at. */
+function lookupOf(o: ReconcileOptions, env: Env): CouponLookup {
+  const { endpoint, credentials } = upstream(o, env);
+  const client = createResellerTradeClient(endpoint, createHttpTransport());
+  return (query) => getCouponPage(client, query, credentials, 10_000);
+}
+
 function wholeNumber(name: string, text: string | undefined, fallback: number, max: number): number {
   if (text === undefined || text === '') return fallback;
   if (!/^[0-9]+$/.test(text) || Number(text) > max)
     throw new UsageError(`${name} must be a whole number from 0 to ${max} (got "${inline(text.slice(0, 20))}")`);
   return Number(text);
-}
-
-/**
- * For every uid of this seller and template: the coupons other operations in the store already account for, and
- * how many other operations are themselves UNKNOWN for it (they could own a coupon found too).
- */
-async function othersOf(records: Records, key: string, view: OperationView, note: (text: string) => void) {
-  const attributed = new Map<string, Set<string>>();
-  const unknownOwners = new Map<string, number>();
-  for await (const entry of records.list()) {
-    if (!entry.checked.ok) {
-      note(malformedNote(entry.key, entry.checked.problems));
-      continue;
-    }
-    const op = entry.checked.record.op;
-    if (
-      entry.key === key ||
-      !op ||
-      op.sellerId !== view.op.sellerId.digits ||
-      op.templateId !== view.op.templateId.digits
-    )
-      continue;
-    const other = viewOf(entry.checked.record, Date.now());
-    other.op.recipients.forEach((r, i) => {
-      const res = other.results[i];
-      const uid = r.uid.digits;
-      if (res?.youhuiId) attributed.set(uid, (attributed.get(uid) ?? new Set()).add(res.youhuiId.text));
-      if (res?.status === 'UNKNOWN') unknownOwners.set(uid, (unknownOwners.get(uid) ?? 0) + 1);
-    });
-  }
-  return { attributed, unknownOwners };
-}
-
-/** One recipient reconcile looks at, and what became of it. */
-interface Case {
-  index: number;
-  uid: string;
-  before: 'UNKNOWN' | 'FAILED';
-  finding?: Finding;
-  /** The RequestId it is (or was) sent again under. */
-  resentAs?: string;
-  /** After a resend: the recipient's status and coupon in the resend's answer, or why there is none. */
-  resent?: { status: string; youhuiId?: string; note?: string };
-}
-
-/**
- * The recipients to look at: every UNKNOWN one; with --resend also those an earlier reconcile found never
- * issued (asked again now: a late coupon may have appeared), and those marked sent again whose resend never
- * reached the store (the command stopped between marking and sending; they go under the same RequestId).
- */
-async function casesOf(
-  records: Records,
-  view: OperationView,
-  record: IdempotencyRecord,
-  resend: boolean,
-  sellerFromApp: { seller: string; fromApp: string },
-): Promise<Case[]> {
-  const cases: Case[] = [];
-  const resendsSeen = new Map<string, boolean>();
-  for (const [index, r] of view.op.recipients.entries()) {
-    const uid = r.uid.digits;
-    const { settled } = placeOf(record, index);
-    if (view.results[index]?.status === 'UNKNOWN') cases.push({ index, uid, before: 'UNKNOWN' });
-    else if (resend && settled && !settled.issued) {
-      if (!settled.resentAs) cases.push({ index, uid, before: 'FAILED' });
-      else {
-        const id = settled.resentAs;
-        if (!resendsSeen.has(id)) {
-          resendsSeen.set(
-            id,
-            (await records.get(keyOf(sellerFromApp.seller, sellerFromApp.fromApp, id))) !== undefined,
-          );
-        }
-        if (!resendsSeen.get(id)) cases.push({ index, uid, before: 'FAILED', resentAs: id });
-      }
-    }
-  }
-  return cases;
 }
 
 /** `coupon reconcile`: settles UNKNOWN recipients with GetCouponPage and, with --resend, sends the never-issued. */
@@ -159,58 +93,49 @@ export async function reconcile(o: ReconcileOptions, env: Env, output: Output): 
       output.note,
     );
     const id = inline(requestId);
-    const view = viewOf(record, Date.now());
-    if (view.state === 'RUNNING') {
+    const result = await reconcileRecord({
+      records,
+      key,
+      record,
+      openLookup: () => lookupOf(o, env),
+      upstreamTimeoutMs,
+      settleMs,
+      resend: o.resend === true,
+      now: Date.now,
+      malformed: (k, problems) => output.note(malformedNote(k, problems)),
+      progress: (done, total, uid) =>
+        output.progress?.(done, total, uid === undefined ? 'checked' : `checking ${uidFor(output, uid)}`),
+    }).catch((err: unknown) => {
+      if (!(err instanceof CouponPageFailed)) throw err;
+      throw new OutcomeUnknownError(
+        `GetCouponPage failed (${inline(err.code)}): nothing was recorded or sent; run coupon reconcile --request-id ${id} again`,
+      );
+    });
+    if (result.kind === 'running') {
       output.note(
-        `${id}: a delivery still holds it (until ${view.leaseUntil}); nothing was checked. Run coupon reconcile --request-id ${id} after that.`,
+        `${id}: a delivery still holds it (until ${result.leaseUntil}); nothing was checked. Run coupon reconcile --request-id ${id} after that.`,
       );
       return EXIT.unknown;
     }
-    const owner = { seller: view.op.sellerId.digits, fromApp: view.op.fromApp };
-    const cases = await casesOf(records, view, record, o.resend === true, owner);
-    if (cases.length === 0) {
+    if (result.kind === 'nothing') {
       output.out(
         output.json
           ? JSON.stringify({ RequestId: requestId, reconciled: [] })
           : `${id}: no recipient is UNKNOWN${o.resend ? ' or owed a resend' : ''}; nothing to reconcile`,
       );
-      const owed = view.op.recipients.filter((_, i) => {
-        const { settled } = placeOf(record, i);
-        return settled && !settled.issued && !settled.resentAs;
-      }).length;
-      if (owed === 0) return EXIT.ok;
+      if (result.owed === 0) return EXIT.ok;
       output.note(
-        `${id}: ${owed} recipient(s) were found never issued; run coupon reconcile --request-id ${id} --resend to send them`,
+        `${id}: ${result.owed} recipient(s) were found never issued; run coupon reconcile --request-id ${id} --resend to send them`,
       );
       return EXIT.failed;
     }
-
-    // 1. Ask GetCouponPage now, for each recipient whose chunk can no longer be acted on.
-    const { endpoint, credentials } = upstream(o, env);
-    const client = createResellerTradeClient(endpoint, createHttpTransport());
-    const { attributed, unknownOwners } = await othersOf(records, key, view, output.note);
-    const now = Date.now();
-    for (const [n, c] of cases.entries()) {
-      output.progress?.(n, cases.length, `checking ${uidFor(output, c.uid)}`);
-      const { chunk } = placeOf(record, c.index);
-      const until = settledAfter(lastAttemptAt(chunk, record.leaseUntil), upstreamTimeoutMs, settleMs);
-      if (now < until) {
-        c.finding = { outcome: 'unsettled', until };
-        continue;
-      }
-      const found = await couponsOf(client, credentials, view, c.uid, requestId);
-      c.finding = attribute(found, attributed.get(c.uid) ?? new Set(), 1 + (unknownOwners.get(c.uid) ?? 0));
-    }
-    output.progress?.(cases.length, cases.length, 'checked');
-
-    // 2. Record what was established, pointing every recipient about to be sent again at its resend, before sending.
-    const groups = resendGroups(cases, record, requestId, o.resend === true);
-    if (!(await amend(records, key, record, cases))) {
+    if (result.kind === 'taken-over') {
       output.note(
         `${id}: a delivery took the record over while it was checked; nothing was recorded or sent. Run coupon reconcile --request-id ${id} again.`,
       );
       return EXIT.unknown;
     }
+    const { view, cases, groups } = result;
 
     // 3. Send the never-issued again, each group as one normal, idempotent operation.
     const sent: Array<{ RequestId: string; replayed: boolean; answer: unknown }> = [];
@@ -222,85 +147,6 @@ export async function reconcile(o: ReconcileOptions, env: Env, output: Output): 
   } finally {
     await records.close();
   }
-}
-
-/** Every coupon GetCouponPage shows for the uid under the operation's template, all pages. */
-async function couponsOf(
-  client: ReturnType<typeof createResellerTradeClient>,
-  credentials: Credentials,
-  view: OperationView,
-  uid: string,
-  requestId: string,
-): Promise<string[]> {
-  const found: string[] = [];
-  for (let page = 1; ; page++) {
-    const query = {
-      sellerId: view.op.sellerId.digits,
-      templateId: view.op.templateId.digits,
-      uids: [uid],
-      pageNo: page,
-      pageSize: 100,
-    };
-    const answer = await getCouponPage(client, query, credentials, 10_000);
-    if (!answer.ok)
-      throw new OutcomeUnknownError(
-        `GetCouponPage failed (${inline(answer.outcome.code)}): nothing was recorded or sent; run coupon reconcile --request-id ${inline(requestId)} again`,
-      );
-    found.push(...answer.coupons.filter((c) => c.uid === uid).map((c) => c.youhuiId));
-    if (answer.coupons.length < 100 || found.length >= answer.total) break;
-  }
-  return found;
-}
-
-/** The resend RequestIds: a case already pointed at one keeps it; new never-issued ones get the next free one. */
-function resendGroups(
-  cases: Case[],
-  record: IdempotencyRecord,
-  requestId: string,
-  resend: boolean,
-): Map<string, Case[]> {
-  const groups = new Map<string, Case[]>();
-  if (!resend) return groups;
-  const used = new Set<string>();
-  for (const chunk of Object.values(record.chunks))
-    for (const r of chunk.reconciled ?? []) if (r && !r.issued && r.resentAs) used.add(r.resentAs);
-  let fresh: string | undefined;
-  for (const c of cases) {
-    if (c.finding?.outcome !== 'never-issued') continue;
-    if (!c.resentAs) {
-      for (let k = 1; fresh === undefined; k++) {
-        const candidate = deriveRequestId(k === 1 ? `${requestId}:resend` : `${requestId}:resend-${k}`);
-        if (!used.has(candidate)) fresh = candidate;
-      }
-      c.resentAs = fresh;
-    }
-    groups.set(c.resentAs, [...(groups.get(c.resentAs) ?? []), c]);
-  }
-  return groups;
-}
-
-/** Writes the findings onto the record's chunks (`reconciled`); false when a delivery holds the record now. */
-async function amend(records: Records, key: string, record: IdempotencyRecord, cases: readonly Case[]) {
-  const byChunk = new Map<number, Array<Reconciled | null>>();
-  for (const c of cases) {
-    const f = c.finding;
-    if (!f || f.outcome === 'ambiguous' || f.outcome === 'unsettled') continue;
-    const { n, slot, chunk } = placeOf(record, c.index);
-    if (!chunk) continue;
-    const list = byChunk.get(n) ?? [...(chunk.reconciled ?? [])];
-    list[slot] =
-      f.outcome === 'attributed'
-        ? { issued: true, youhuiId: { text: f.youhuiId, kind: 'number' } }
-        : { issued: false, ...(c.resentAs ? { resentAs: c.resentAs } : {}) };
-    byChunk.set(n, list);
-  }
-  for (const [n, list] of byChunk) {
-    const chunk = record.chunks[n];
-    if (!chunk) continue;
-    const reconciled = Array.from({ length: list.length }, (_, i) => list[i] ?? null);
-    if (!(await records.amendChunk(key, n, { ...chunk, reconciled }))) return false;
-  }
-  return true;
 }
 
 async function resendGroup(
@@ -338,44 +184,6 @@ async function resendGroup(
   }
 }
 
-/** The recipient's status once reconcile is done. */
-function statusOf(c: Case): string {
-  if (c.resent) return c.resent.status;
-  switch (c.finding?.outcome) {
-    case 'attributed':
-      return 'SENT';
-    case 'never-issued':
-      return 'FAILED';
-    default:
-      return 'UNKNOWN';
-  }
-}
-
-/** What happened to the recipient, in words, with the command to run next when there is one. */
-function whatHappened(c: Case, requestId: string): string {
-  const id = inline(requestId);
-  const f = c.finding;
-  if (c.resent && c.resentAs) {
-    const how = `no coupon found; sent again as ${inline(c.resentAs)}`;
-    if (c.resent.status === 'SENT') return `${how}: issued`;
-    if (c.resent.status === 'UNKNOWN')
-      return `${how}: outcome unknown${c.resent.note ? ` (${inline(c.resent.note)})` : ''}; run coupon reconcile --request-id ${inline(c.resentAs)}`;
-    return `${how}: not issued${c.resent.note ? ` (${inline(c.resent.note)})` : ''}; run coupon reconcile --request-id ${id} --resend to try again`;
-  }
-  switch (f?.outcome) {
-    case 'attributed':
-      return 'coupon found and attributed to this operation; nothing sent';
-    case 'never-issued':
-      return `no coupon found: never issued; run coupon reconcile --request-id ${id} --resend to send it`;
-    case 'ambiguous':
-      return `refused to guess: ${f.reason}`;
-    case 'unsettled':
-      return `its last attempt may still be acted on until ${new Date(f.until).toISOString()}; run coupon reconcile --request-id ${id} again after that`;
-    default:
-      return '';
-  }
-}
-
 function print(
   output: Output,
   requestId: string,
@@ -391,7 +199,7 @@ function print(
       ...(youhuiId ? { youhuiId } : {}),
       ...(c.resentAs && c.resent ? { resentAs: c.resentAs } : {}),
       ...(c.finding?.outcome === 'unsettled' ? { settlesAt: new Date(c.finding.until).toISOString() } : {}),
-      finding: whatHappened(c, requestId),
+      finding: whatHappened(c, requestId, inline),
     };
   });
   if (output.json) {

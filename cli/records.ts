@@ -1,56 +1,13 @@
 import type { Env } from '../lib/config.js';
 import { keyOf } from '../lib/idempotency/keys.js';
-import { redisIdempotencyStore } from '../lib/idempotency/redis.js';
-import type { ChunkRecord, IdempotencyRecord } from '../lib/idempotency/types.js';
-import { connectRedis, guarded } from '../lib/redis/connect.js';
+import type { IdempotencyRecord } from '../lib/idempotency/types.js';
+import { checkRecord } from '../lib/operations/check.js';
+import { redisRecords, type Records } from '../lib/operations/read.js';
 import { CallError, NotFoundError, UsageError } from './exit.js';
-import { checkRecord, checkRedisHash, type Checked } from './record-check.js';
 import { inline } from './terminal.js';
 import { localBase, localCredentials, request } from './target.js';
 
-/**
- * The operation records the commands read and amend: the configured Redis, or the local stack's own store. Every
- * record comes checked: a malformed one is reported and skipped, never trusted and never a crash.
- */
-export interface Records {
-  get(key: string): Promise<Checked | undefined>;
-  list(): AsyncIterable<{ key: string; checked: Checked }>;
-  amendChunk(key: string, chunk: number, record: ChunkRecord): Promise<boolean>;
-  close(): Promise<void>;
-}
-
-/** The records' key prefix in Redis, as the store writes them (lib/idempotency/redis.ts). */
-const PREFIX = 'coupon:idem:';
-
-/** Reads the hashes itself, so one record that does not parse is reported instead of ending the scan. */
-async function fromRedis(url: string): Promise<Records> {
-  const client = await connectRedis(url);
-  const store = redisIdempotencyStore(client, PREFIX);
-  const hash = async (full: string) => {
-    const reply = await guarded('read', () => client.call('HGETALL', full));
-    return Array.isArray(reply) ? reply.map(String) : [];
-  };
-  return {
-    async get(key) {
-      const flat = await hash(PREFIX + key);
-      return flat.length === 0 ? undefined : checkRedisHash(flat);
-    },
-    async *list() {
-      let cursor = '0';
-      do {
-        const reply = await guarded('scan', () => client.call('SCAN', cursor, 'MATCH', `${PREFIX}*`, 'COUNT', '500'));
-        const [next, keys] = Array.isArray(reply) ? reply : ['0', []];
-        cursor = String(next);
-        for (const full of Array.isArray(keys) ? keys.map(String) : []) {
-          const flat = await hash(full);
-          if (flat.length > 0) yield { key: full.slice(PREFIX.length), checked: checkRedisHash(flat) };
-        }
-      } while (cursor !== '0');
-    },
-    amendChunk: (key, chunk, record) => store.amendChunk(key, chunk, record, Date.now()),
-    close: () => store.close(),
-  };
-}
+export type { Records };
 
 /** The local stack keeps its store in its own process: it serves it under /__gateway/store/. */
 function fromLocalStack(env: Env): Records {
@@ -100,7 +57,7 @@ function fromLocalStack(env: Env): Records {
 
 export async function openRecords(store: string | undefined, env: Env): Promise<Records> {
   const url = store ?? env['IDEMPOTENCY_STORE'];
-  if (url && /^rediss?:\/\//.test(url)) return fromRedis(url);
+  if (url && /^rediss?:\/\//.test(url)) return redisRecords(url);
   if (url && url !== 'memory')
     throw new UsageError('--store (or IDEMPOTENCY_STORE) must be a redis:// or rediss:// URL, or memory');
   return fromLocalStack(env);

@@ -1,7 +1,7 @@
 import type { Env } from '../lib/config.js';
 import { keyOf } from '../lib/idempotency/keys.js';
 import { EXIT, exitForStatuses, UsageError } from './exit.js';
-import { placeOf, viewOf } from './operation-view.js';
+import { placeOf, viewOf } from '../lib/operations/view.js';
 import { table, uidFor, type Output } from './print.js';
 import { findOperation, openRecords, type Records } from './records.js';
 import { inline } from './terminal.js';

@@ -40,6 +40,11 @@ export interface GatewayOptions {
   logTap?: LogTap;
   /** The custom event bus and its rule: producers' PutEvents, routed as deployed (local/eventbridge/). */
   eventBus?: Omit<PutEventsOptions, 'deliver'>;
+  /** The operations page (/__ui): behind the same caller check as everything else; true when it answered. */
+  ui?: (
+    request: { method: string; url: URL; headers: http.IncomingHttpHeaders; body: Buffer },
+    res: http.ServerResponse,
+  ) => Promise<boolean>;
 }
 
 export interface AsyncRecord {
@@ -330,6 +335,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const body = await readBody(req, MAX_BODY);
     const verdict = auth && head ? auth.body(head, body) : undefined;
     if (verdict?.ok === false) throw new GatewayRefusal(verdict.status, verdict.code, verdict.message);
+    if (options.ui && (await options.ui({ method, url, headers, body }, res))) return;
     const match = INVOKE_PATHS.map((p) => p.exec(url.pathname)).find((m) => m !== null);
     if (match && req.method === 'POST') {
       let name: string;

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { FUNCTIONS } from '../functions/manifest.js';
-import { createMemoryLedger, SHARED_MEMORY_LEDGER } from '../lib/guardrails/ledger.js';
+import { createMemoryLedger, SHARED_MEMORY_LEDGER, type BudgetLedger } from '../lib/guardrails/ledger.js';
 import { createMemoryStore, SHARED_MEMORY_STORE } from '../lib/idempotency/memory.js';
 import { createRedisStore } from '../lib/idempotency/redis.js';
 import type { IdempotencyStore } from '../lib/idempotency/types.js';
@@ -23,6 +23,7 @@ import { createSharedServer } from './instances/shared-server.js';
 import { consoleWriter, logFormatOf } from './console.js';
 import { createLogTap, type LogTap } from './log-tap.js';
 import { watchAncestors } from './parent-watch.js';
+import { stackOperationsPage } from './ui/stack.js';
 
 const logFormat = logFormatOf(process.env['LOG_FORMAT']);
 if (logFormat !== 'json' && logFormat !== 'pretty') {
@@ -123,6 +124,7 @@ interface Functions {
   invoker: Invoker;
   prewarm(): Promise<void>;
   memoryStore: IdempotencyStore;
+  memoryLedger: BudgetLedger;
 }
 
 /** The functions, as FC runs them (instance processes) or all in this process (LOCAL_INSTANCES=inline). */
@@ -140,14 +142,20 @@ async function startFunctions(
   // One memory store and budget ledger for every function and instance: what a deployed shared store gives. Each
   // goes where lib/ looks for a host's shared one: a global symbol here, its proxy in every instance.
   const memoryStore = createMemoryStore();
+  const memoryLedger = createMemoryLedger();
   const shared = new Map<symbol, object>([
     [SHARED_MEMORY_STORE, memoryStore],
-    [SHARED_MEMORY_LEDGER, createMemoryLedger()],
+    [SHARED_MEMORY_LEDGER, memoryLedger],
   ]);
   if (mode === 'inline') {
     for (const [symbol, object] of shared) Object.assign(globalThis, { [symbol]: object });
     logTap.observeThisProcess();
-    return { invoker: inlineInvoker(await loadFunctions(modules)), prewarm: async () => undefined, memoryStore };
+    return {
+      invoker: inlineInvoker(await loadFunctions(modules)),
+      prewarm: async () => undefined,
+      memoryStore,
+      memoryLedger,
+    };
   }
   const pool = createInstancePool({
     functions: Object.fromEntries(
@@ -170,7 +178,7 @@ async function startFunctions(
       if (requestId !== undefined) logTap.add(requestId, text);
     },
   });
-  return { invoker: pool, prewarm: () => pool.prewarm(), memoryStore };
+  return { invoker: pool, prewarm: () => pool.prewarm(), memoryStore, memoryLedger };
 }
 
 /** The store setting as the ready line shows it: never its credentials. */
@@ -218,7 +226,7 @@ async function main(): Promise<void> {
   const region = process.env['FC_DEPLOY_REGION'] || 'cn-hangzhou';
   const accountId = '1234567890123456';
   const logTap = createLogTap();
-  const { invoker, prewarm, memoryStore } = await startFunctions(
+  const { invoker, prewarm, memoryStore, memoryLedger } = await startFunctions(
     mode,
     entries(source),
     settings,
@@ -233,6 +241,14 @@ async function main(): Promise<void> {
   const callerAuth = callerKeys ? createCallerAuth(callerKeys) : undefined;
   // The bus and rule the ROS template creates when deployed, so producers' PutEvents route here as there.
   const rule = busRuleFromTemplate(fileURLToPath(new URL('../deploy/ros/coupon-sender.yaml', import.meta.url)));
+  const ui = await stackOperationsPage({
+    store,
+    memoryLedger,
+    emulatorUrl: emulator.url,
+    endpoint: process.env['RESELLERTRADE_ENDPOINT'] || emulator.url,
+    credentials,
+    env: process.env,
+  });
   // A first request finds a warm instance of every function, as it would on a deployment that has been in use.
   if (num('LOCAL_INSTANCE_PREWARM', 1) > 0) await prewarm();
   const gateway = await startGateway({
@@ -249,10 +265,12 @@ async function main(): Promise<void> {
     store,
     logTap,
     eventBus: { rule, ...(callerKeys ? { keys: callerKeys } : {}) },
+    ui: ui.handle,
   });
   line({
     msg: 'ready',
     gateway: gateway.url,
+    operationsPage: `${gateway.url}/__ui`,
     emulator: emulator.url,
     endpoint: process.env['RESELLERTRADE_ENDPOINT'],
     idempotencyStore: storeForDisplay(process.env['IDEMPOTENCY_STORE']),
@@ -276,6 +294,7 @@ async function main(): Promise<void> {
     await invoker.close();
     await emulator.close();
     await store.close();
+    await ui.close();
     line({ msg: 'stopped' });
     process.exit(0);
   };

@@ -51,7 +51,47 @@ export interface IdempotencyRecord {
   chunks: Record<number, ChunkRecord>;
   /** Absent only in records written before operations were kept with them. */
   op?: OperationSummary;
+  /** When the record was first claimed (ms); absent in records written before the store kept indexes. */
+  createdAt?: number;
 }
+
+/**
+ * What `listRecent` filters on: a record's status, or UNKNOWN for the records holding at least one chunk whose
+ * outcome was UNKNOWN (whether or not reconcile has settled its recipients since).
+ */
+export type ListState = RecordStatus | 'UNKNOWN';
+
+/** Where a page of `listRecent` ended: the next page starts after this entry (newest first). */
+export interface ListCursor {
+  at: number;
+  /** The index entry: the record's RequestId and key, so that entries created in the same ms stay in order. */
+  entry: string;
+}
+
+export interface ListQuery {
+  state?: ListState;
+  /** Only operations whose RequestId starts with this (the whole RequestId for one operation). */
+  requestIdPrefix?: string;
+  limit: number;
+  before?: ListCursor;
+}
+
+export interface ListedRecord {
+  key: string;
+  record: IdempotencyRecord;
+}
+
+export interface ListPage {
+  records: ListedRecord[];
+  /** Present when there may be more: pass it as `before` for the next page. */
+  next?: ListCursor;
+}
+
+/** The most index entries one `listRecent` call looks at when it filters by RequestId prefix. */
+export const MAX_PREFIX_MATCHES = 1000;
+
+/** The index entry of a record: its RequestId, a NUL, its key (a RequestId never holds a NUL; a key is hex). */
+export const indexEntry = (requestId: string, key: string): string => `${requestId}\u0000${key}`;
 
 export interface ClaimRequest {
   hash: string;
@@ -88,6 +128,11 @@ export interface IdempotencyStore {
   get(key: string): Promise<IdempotencyRecord | undefined>;
   /** Every live record, for inspection and reconciliation (never on a delivery's path). */
   list(): AsyncIterable<{ key: string; record: IdempotencyRecord }>;
+  /**
+   * Records newest first from the store's own indexes (by creation time, by state, by RequestId), never a scan
+   * of every key. Index entries whose record has expired are dropped on the way.
+   */
+  listRecent(query: ListQuery): Promise<ListPage>;
   /**
    * Writes `record` whole, kept `keepForMs`, only where there is none (it vanished under a running delivery: a
    * FLUSHALL, a failover to a replica that never got it); false when a record exists.

@@ -1,7 +1,7 @@
-import type { IdempotencyRecord, OperationSummary } from '../lib/idempotency/types.js';
-import type { Operation, RecipientResult } from '../lib/operation.js';
-import { chunkRequestId } from '../lib/resellertrade/form.js';
-import { chunkCount, recipientResults } from '../lib/send/results.js';
+import type { IdempotencyRecord, OperationSummary } from '../idempotency/types.js';
+import type { Operation, RecipientResult } from '../operation.js';
+import { chunkRequestId } from '../resellertrade/form.js';
+import { chunkCount, recipientResults } from '../send/results.js';
 
 /** The operation a record keeps, in the one domain type, so the executor's own result rules read it. */
 export function operationOf(summary: OperationSummary): Operation {
