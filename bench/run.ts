@@ -16,6 +16,7 @@ import { buildAll, FUNCTIONS } from '../scripts/build.js';
 import { startEmulator, type Emulator } from '../local/emulator/server.js';
 import { startRedis, type RedisServer } from '../test/helpers/redis.js';
 import { benchCli, renderCliBench } from './cli.js';
+import { quotaBench, type QuotaRow } from './quota.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tiny = process.argv.includes('--tiny');
@@ -360,6 +361,8 @@ async function main(): Promise<void> {
     const large = await largeSend();
     process.stderr.write('CLI start-up…\n');
     const cli = await benchCli(tiny ? 3 : 25);
+    process.stderr.write('shared quota across instances…\n');
+    const quota = await quotaBench({ tiny });
 
     const bare = cold.series['bare node']?.median ?? NaN;
     const ref = cold.series['reference']?.median ?? NaN;
@@ -428,6 +431,7 @@ async function main(): Promise<void> {
       },
       { goal: 'large send peak RSS', target: '≤ 128 MB', measured: large.peakRssMB, met: large.peakRssMB <= 128 },
       cli.goal,
+      ...quota.map((q) => ({ goal: q.name, target: q.goal, measured: q.value, met: q.met })),
       {
         goal: 'bundle size',
         target: '≤ 128 KiB each',
@@ -451,6 +455,7 @@ async function main(): Promise<void> {
       warm: warmCost,
       largeSend: large,
       cli,
+      quota,
       artifactsKiB: {
         ...Object.fromEntries(Object.entries(sizes).map(([k, v]) => [k, round(v.bundle / 1024)])),
         'reference (bench only)': round(referenceSize / 1024),
@@ -486,6 +491,7 @@ type Results = {
   warm: Awaited<ReturnType<typeof warm>>;
   largeSend: Awaited<ReturnType<typeof largeSend>>;
   cli: Awaited<ReturnType<typeof benchCli>>;
+  quota: QuotaRow[];
   artifactsKiB: Record<string, number>;
   codeCacheKiB: Record<string, number>;
   goals: Array<{ goal: string; target: string; measured: number; met: boolean }>;
@@ -528,6 +534,12 @@ function renderTable(r: Results): string {
     `| ${round(r.largeSend.recipientsPerSecond)} | ${r.largeSend.ceilingPerSecond} | ${round(r.largeSend.fractionOfCeiling * 100)} % | ${r.largeSend.upstreamCalls} | ${r.largeSend.throttledCalls} (${round(r.largeSend.throttledShare * 100)} %) | ${round(r.largeSend.peakRssMB)} | ${r.largeSend.issuedOncePerRecipient ? 'yes' : 'NO'} |`,
     '',
     renderCliBench(r.cli),
+    '## Shared quota (instances on one Redis, EMULATOR_QPS=50, 50 recipients per call; docs/quota.md)',
+    '',
+    '| figure | value | goal | met |',
+    '|---|---:|---|---|',
+    ...r.quota.map((q) => `| ${q.name} | ${round(q.value, 3)} | ${q.goal} | ${q.met ? 'yes' : 'no'} |`),
+    '',
     '## Artifacts (minified bundles; each function also ships its V8 code cache)',
     '',
     '| bundle | KiB | code cache KiB |',
