@@ -8,7 +8,8 @@ import { ledger, rid, startStack, type Stack } from '../helpers/stack.js';
  * function gives up after UPSTREAM_TIMEOUT_MS. The coupon appears after the operation was recorded UNKNOWN.
  * Whatever order reconcile and --resend run in, the recipient must end with exactly one coupon.
  */
-const HOLD_MS = 2500;
+// Long enough that the late coupon cannot land before the first reconcile, however loaded the machine.
+const HOLD_MS = 6000;
 const TIMEOUT_MS = '500';
 
 let upstream: Stack;
@@ -50,7 +51,7 @@ const send = (id: string, uid: string) =>
   );
 const coupons = async (id: string) => (await ledger(upstream)).filter((c) => c.requestId.startsWith(id));
 const until = async (check: () => boolean | Promise<boolean>) => {
-  for (let i = 0; i < 100 && !(await check()); i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 200 && !(await check()); i++) await new Promise((r) => setTimeout(r, 100));
 };
 
 describe('coupon reconcile against a slow upstream', () => {
