@@ -261,7 +261,11 @@ async function main(): Promise<void> {
   const storeUrl = process.env['IDEMPOTENCY_STORE'];
   const store = storeUrl && storeUrl !== 'memory' ? await createRedisStore(storeUrl) : memoryStore;
   const retryDelay = num('ASYNC_RETRY_DELAY_MS', 1000);
-  const callerAuth = callerKeys ? createCallerAuth(callerKeys) : undefined;
+  // The runtime role may call FC too (a campaign submits its chunks as async invocations with the role's keys), as
+  // a deployed role allowed fc:InvokeFunction can.
+  const callerAuth = callerKeys
+    ? createCallerAuth(new Map([...callerKeys, [accessKeyId, accessKeySecret]]))
+    : undefined;
   // The bus and rule the ROS template creates when deployed, so producers' PutEvents route here as there.
   const rule = busRuleFromTemplate(fileURLToPath(new URL('../deploy/ros/coupon-sender.yaml', import.meta.url)));
   // A first request finds a warm instance of every function, as it would on a deployment that has been in use.

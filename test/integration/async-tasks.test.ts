@@ -309,6 +309,47 @@ describe('FC 3.0 asynchronous tasks on the gateway, through @alicloud/fc20230330
   });
 });
 
+describe('with LOCAL_AUTH=function', () => {
+  it('takes the FC 3.0 SDK’s signature by the runtime role’s key (a function submitting tasks), and refuses a wrong one', async () => {
+    const signed = await startStack({ LOCAL_AUTH: 'function', LOCAL_CALLER_KEYS: 'LTAIcaller:caller-secret' });
+    try {
+      const as = (accessKeySecret: string) =>
+        new FcClient(
+          new $OpenApiUtil.Config({
+            accessKeyId: DEFAULT_EMULATOR_KEY_ID,
+            accessKeySecret,
+            endpoint: new URL(signed.gateway).host,
+            protocol: 'http',
+            regionId: 'cn-hangzhou',
+          }),
+        );
+      const taskId = rid('signed');
+      const body = () => new fc.InvokeFunctionRequest({ body: Readable.from([Buffer.from(sendEvent(taskId, 7030))]) });
+      const headers = new fc.InvokeFunctionHeaders({ xFcInvocationType: 'Async', xFcAsyncTaskId: taskId });
+      expect(
+        await failureOf(() =>
+          as('wrong').invokeFunctionWithOptions('coupon-event', body(), headers, new RuntimeOptions({})),
+        ),
+      ).toMatchObject({ statusCode: 403 });
+      const ok = await as(DEFAULT_EMULATOR_KEY_SECRET).invokeFunctionWithOptions(
+        'coupon-event',
+        body(),
+        headers,
+        new RuntimeOptions({}),
+      );
+      expect(ok.statusCode).toBe(202);
+      const got = await as(DEFAULT_EMULATOR_KEY_SECRET).getAsyncTask(
+        'coupon-event',
+        taskId,
+        new fc.GetAsyncTaskRequest({}),
+      );
+      expect(got.body?.taskId).toBe(taskId);
+    } finally {
+      await signed.stop();
+    }
+  });
+});
+
 describe('the bucket in the local stack', () => {
   const ready = () => JSON.parse(stack.logs.find((l) => l.includes('"msg":"ready"')) ?? '{}') as Record<string, string>;
 
