@@ -76,11 +76,6 @@ export class AsyncTasks {
     this.configs.set(name, { config, createdTime: this.configs.get(name)?.createdTime ?? at, modified: at });
   }
 
-  /** A task id already used by any function: FC's ids are unique per account, the 409 does not depend on the name. */
-  has(taskId: string): boolean {
-    return this.tasks.has(taskId);
-  }
-
   /**
    * Accepts one asynchronous invocation. `taskId` is the caller's (x-fc-async-task-id), else the request id
    * names the task, as FC does.
