@@ -38,7 +38,11 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
+  const { exitCode, signalCode } = stack.process;
   await stack.stop();
+  // A stack that died mid-file fails every later test with ECONNREFUSED; say how it ended instead.
+  if (exitCode !== null || signalCode !== null)
+    throw new Error(`the stack ended early (${exitCode ?? signalCode}):\n${stack.logs.slice(-40).join('\n')}`);
 });
 afterEach(async () => {
   // Back to s.yaml's configuration and an emulator without faults.
