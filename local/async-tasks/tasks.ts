@@ -94,7 +94,7 @@ export class AsyncTasks {
         this.log({
           msg: 'async task id on a function without asyncTask',
           functionName: name,
-          hint: 'FC keeps task ids (and refuses a reused one) only when asyncInvokeConfig.asyncTask is true',
+          hint: 'FC documents that task ids need asyncInvokeConfig.asyncTask: true; without it a deployment may not deduplicate',
         });
       }
     }
