@@ -6,6 +6,10 @@ import type { FcHttpResponse } from '../lib/triggers/http-event.js';
 import type { CallerAuth } from './auth/caller-auth.js';
 import type { InvocationOutcome, Invoker } from './instances/invoker.js';
 import type { InvocationError } from './instances/protocol.js';
+import type { AsyncInvokeConfig } from './async-tasks/config.js';
+import { FcRefusal as GatewayRefusal } from './async-tasks/refusal.js';
+import { asyncRoutes } from './async-tasks/routes.js';
+import { AsyncTasks } from './async-tasks/tasks.js';
 import { buildHttpEvent, eventInputOf } from './fc-http-event.js';
 import { EVENTBRIDGE_PUT_EVENTS_PATH } from '../lib/acs/eventbridge.js';
 import { createPutEvents, type PutEventsOptions } from './eventbridge/put-events.js';
@@ -29,8 +33,10 @@ export interface GatewayOptions {
   credentials: FcCredentials;
   region?: string;
   accountId?: string;
-  /** Delays before FC's async retries (FC retries a failed async invocation 3 times by default). */
-  asyncRetryDelaysMs?: number[];
+  /** The first async retry's delay; each later one doubles it. */
+  asyncRetryDelayMs?: number;
+  /** Each function's async configuration (s.yaml's asyncInvokeConfig); FC's defaults for a function left out. */
+  asyncConfigs?: Record<string, AsyncInvokeConfig>;
   log?: (fields: Record<string, unknown>) => void;
   /** LOCAL_AUTH=function: every request must be ACS3-signed by a caller key, as FC's `function` auth demands. */
   callerAuth?: CallerAuth;
@@ -47,15 +53,6 @@ export interface GatewayOptions {
   ) => Promise<boolean>;
 }
 
-export interface AsyncRecord {
-  requestId: string;
-  functionName: string;
-  status: 'running' | 'succeeded' | 'failed';
-  attempts: number;
-  result?: unknown;
-  error?: InvocationError;
-}
-
 export type Gateway = Listening;
 
 /** InvokeFunction, FC 3.0 path and the FC 2.0 one that @alicloud/fc2 calls (the service name is not used). */
@@ -63,7 +60,6 @@ const INVOKE_PATHS = [
   /^\/2023-03-30\/functions\/([^/]+)\/invocations\/?$/,
   /^\/2016-08-15\/services\/[^/]+\/functions\/([^/]+)\/invocations\/?$/,
 ];
-const ASYNC_RESULTS = '/__gateway/invocations/';
 const INSTANCES = '/__gateway/instances';
 const STORE_RECORDS = /^\/__gateway\/store\/records(?:\/([0-9a-f]{64})(?:\/chunks\/(\d+))?)?$/;
 /** FC's limit on a synchronous invocation's payload. */
@@ -89,17 +85,6 @@ const errorOf = (err: unknown): InvocationError => ({
   errorType: err instanceof Error ? err.name : 'Error',
 });
 
-/** A refusal by the gateway itself, in FC's error shape: `Code`, `Message`, `RequestId`, and the header. */
-class GatewayRefusal extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /** FC's answer when no instance can take an invocation (its per-function instance limit): 429 ResourceThrottled. */
 const THROTTLED = (message: string) => new GatewayRefusal(429, 'ResourceThrottled', message);
 
@@ -114,10 +99,10 @@ function refuse(res: http.ServerResponse, err: GatewayRefusal, requestId = fcReq
  * request can stop it: a malformed one gets a 4xx, and nothing a function throws leaves this server.
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const asyncRecords = new Map<string, AsyncRecord>();
   const log = options.log ?? (() => undefined);
-  const retryDelays = options.asyncRetryDelaysMs ?? [1000, 2000, 4000];
   const accountId = options.accountId ?? DEFAULT_ACCOUNT;
+  const region = options.region ?? 'cn-hangzhou';
+  const functionArn = (name: string) => `acs:fc:${region}:${accountId}:functions/${name}`;
   const { invoker } = options;
 
   const contextFor = (name: string, requestId: string, retryCount = 0): FcContext => {
@@ -132,67 +117,41 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         timeout: settings?.timeoutSeconds ?? 60,
       },
       service: { logProject: '', logStore: '', qualifier: 'LATEST' },
-      region: options.region ?? 'cn-hangzhou',
+      region,
       accountId,
       retryCount,
     };
   };
 
-  /**
-   * FC's async delivery: a failed attempt (thrown, timed out, instance crashed) is retried up to 3 times, on
-   * whichever instance is free (a crashed or timed-out one is gone); a throttled one waits and tries again
-   * without counting as an attempt, as FC backs off.
-   */
-  const invokeAsync = (name: string, event: Buffer, requestId: string) => {
-    const record: AsyncRecord = { requestId, functionName: name, status: 'running', attempts: 0 };
-    asyncRecords.set(requestId, record);
-    void (async () => {
-      let backoff = retryDelays[0] ?? 1000;
-      for (let attempt = 0; attempt <= retryDelays.length;) {
-        if (attempt > 0) await new Promise((r) => setTimeout(r, retryDelays[attempt - 1]));
-        const outcome = await invoker.invoke(name, event, contextFor(name, requestId, attempt));
-        if (outcome.kind === 'throttled') {
-          await new Promise((r) => setTimeout(r, backoff));
-          backoff = Math.min(backoff * 2, 8_000);
-          continue;
-        }
-        record.attempts = attempt + 1;
-        if (outcome.kind === 'ok') {
-          record.result = outcome.value;
-          record.status = 'succeeded';
-          return;
-        }
-        record.error = outcome.error;
-        const willRetry = attempt < retryDelays.length;
-        log({
-          msg: 'async invocation failed',
-          functionName: name,
-          requestId,
-          attempt: attempt + 1,
-          willRetry,
-          error: record.error.errorMessage,
-        });
-        attempt++;
-      }
-      record.status = 'failed';
-    })();
-  };
+  const tasks = new AsyncTasks({
+    invoke: (name, event, context) => invoker.invoke(name, event, context),
+    contextFor,
+    functionArn,
+    configs: options.asyncConfigs ?? {},
+    retryDelayMs: options.asyncRetryDelayMs ?? 1000,
+    log,
+  });
+  const asyncRoute = asyncRoutes({ tasks, has: (name) => invoker.has(name), functionArn });
 
   const isAsync = (req: http.IncomingMessage) => header(req, 'x-fc-invocation-type')?.toLowerCase() === 'async';
 
   /** The invocation's id: a stateful async task keeps the one its caller chose (X-Fc-Async-Task-Id), as FC does. */
-  const invocationIdOf = (req: http.IncomingMessage): string => {
-    const taskId = isAsync(req) ? header(req, 'x-fc-async-task-id') : undefined;
-    if (taskId === undefined) return fcRequestId();
-    if (asyncRecords.has(taskId))
-      throw new GatewayRefusal(409, 'AsyncTaskAlreadyExists', 'an async task with this id exists');
-    return taskId;
-  };
+  const invocationIdOf = (req: http.IncomingMessage): string =>
+    (isAsync(req) ? header(req, 'x-fc-async-task-id') : undefined) ?? fcRequestId();
 
-  /** FC's Async answer: 202 at once; the invocation runs (and is retried) in the background. */
-  const acceptAsync = (req: http.IncomingMessage, res: http.ServerResponse, requestId: string, run: () => void) => {
-    run();
+  /**
+   * FC's Async answer: 202 at once; the invocation runs (and is retried) in the background as a task. A reused
+   * task id is refused (409) before anything runs.
+   */
+  const acceptAsync = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    name: string,
+    event: Buffer,
+    requestId: string,
+  ) => {
     const taskId = header(req, 'x-fc-async-task-id');
+    tasks.submit(name, event, { requestId, ...(taskId === undefined ? {} : { taskId }) });
     res.writeHead(202, { 'x-fc-request-id': requestId, ...(taskId ? { 'x-fc-async-task-id': taskId } : {}) });
     res.end();
   };
@@ -227,7 +186,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (!invoker.has(name))
       throw new GatewayRefusal(404, 'FunctionNotFound', `function ${name.slice(0, 64)} does not exist`);
     const requestId = invocationIdOf(req);
-    if (isAsync(req)) return acceptAsync(req, res, requestId, () => invokeAsync(name, event, requestId));
+    if (isAsync(req)) return acceptAsync(req, res, name, event, requestId);
     const out = await runSync(req, res, name, event, requestId);
     if (!out) return;
     if (out.outcome.kind === 'ok') return sendJson(res, 200, serialise(out.outcome.value), out.headers);
@@ -250,9 +209,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       throw new GatewayRefusal(400, 'InvalidPath', 'the request path has invalid percent-encoding');
     }
     // FC's HTTP triggers take X-Fc-Invocation-Type: Async too: 202 at once, the function runs in the background.
-    if (isAsync(req)) {
-      return acceptAsync(req, res, requestId, () => invokeAsync(options.httpFunction, event, requestId));
-    }
+    if (isAsync(req)) return acceptAsync(req, res, options.httpFunction, event, requestId);
     const out = await runSync(req, res, options.httpFunction, event, requestId);
     if (!out) return;
     if (out.outcome.kind !== 'ok') {
@@ -268,12 +225,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       : Buffer.from(answer.body ?? '', 'utf8');
     res.writeHead(answer.statusCode ?? 200, { ...(answer.headers ?? {}), ...out.headers });
     res.end(req.method === 'HEAD' ? undefined : payload);
-  };
-
-  const asyncResult = (res: http.ServerResponse, id: string) => {
-    const record = asyncRecords.get(id);
-    if (!record) throw new GatewayRefusal(404, 'InvocationNotFound', 'no asynchronous invocation has this id');
-    sendJson(res, 200, JSON.stringify(record));
   };
 
   /** The store's inspection primitives over HTTP: the local stack's store lives in this process. */
@@ -313,7 +264,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const putEvents = options.eventBus
     ? createPutEvents({
         ...options.eventBus,
-        deliver: (name, event) => invokeAsync(name, event, fcRequestId()),
+        deliver: (name, event) => void tasks.submit(name, event, { requestId: fcRequestId() }),
       })
     : undefined;
 
@@ -351,9 +302,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (url.pathname === INSTANCES && req.method === 'GET') {
       return sendJson(res, 200, JSON.stringify({ instances: invoker.instances() }));
     }
-    if (url.pathname.startsWith(ASYNC_RESULTS) && req.method === 'GET') {
-      return asyncResult(res, url.pathname.slice(ASYNC_RESULTS.length));
-    }
+    if (asyncRoute(req, res, url, body)) return;
     return viaHttpTrigger(req, res, url, body);
   };
 

@@ -1,6 +1,6 @@
 /**
- * `npm start`: the local stack. A ResellerTrade emulator and an FC gateway running the three functions
- * against it, with no credentials and no network. Stops cleanly on SIGINT/SIGTERM.
+ * `npm start`: the local stack. A ResellerTrade emulator, an OSS-compatible bucket and an FC gateway running the
+ * functions against them, with no credentials and no network. Stops cleanly on SIGINT/SIGTERM.
  */
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -12,6 +12,8 @@ import { createRedisStore } from '../lib/idempotency/redis.js';
 import type { IdempotencyStore } from '../lib/idempotency/types.js';
 import { DEFAULT_EMULATOR_KEY_ID, DEFAULT_EMULATOR_KEY_SECRET } from './emulator/defaults.js';
 import { startEmulator } from './emulator/server.js';
+import { startOssServer } from './oss/server.js';
+import type { OssCredential } from './oss/signature.js';
 import { createCallerAuth, parseCallerKeys } from './auth/caller-auth.js';
 import { busRuleFromTemplate } from './eventbridge/rule.js';
 import { startGateway, type FunctionSettings } from './gateway.js';
@@ -19,6 +21,7 @@ import { inlineInvoker, type FcFunction } from './instances/inline.js';
 import type { Invoker } from './instances/invoker.js';
 import { createInstancePool } from './instances/pool.js';
 import { deployedSettings } from './instances/settings.js';
+import type { AsyncInvokeConfig } from './async-tasks/config.js';
 import { createSharedServer } from './instances/shared-server.js';
 import { consoleWriter, logFormatOf } from './console.js';
 import { createLogTap, type LogTap } from './log-tap.js';
@@ -110,8 +113,13 @@ function atLeastOne(name: string, fallback: number): number {
   return n;
 }
 
-/** s.yaml's timeout and memory per function; FUNCTION_TIMEOUT_SECONDS, when set, is every function's timeout. */
-function functionSettings(): Record<string, FunctionSettings & { handler: string }> {
+type Deployed = FunctionSettings & { handler: string; asyncConfig: AsyncInvokeConfig };
+
+/**
+ * s.yaml's timeout, memory and async configuration per function; FUNCTION_TIMEOUT_SECONDS, when set, is every
+ * function's timeout.
+ */
+function functionSettings(): Record<string, Deployed> {
   const deployed = deployedSettings(fileURLToPath(new URL('../s.yaml', import.meta.url)), Object.keys(FUNCTIONS));
   const override = process.env['FUNCTION_TIMEOUT_SECONDS'] ? num('FUNCTION_TIMEOUT_SECONDS', 60) : undefined;
   if (override !== undefined && override <= 0) fail('FUNCTION_TIMEOUT_SECONDS must be a number > 0');
@@ -131,7 +139,7 @@ interface Functions {
 async function startFunctions(
   mode: InstanceMode,
   modules: Record<string, string>,
-  settings: Record<string, FunctionSettings & { handler: string }>,
+  settings: Record<string, Deployed>,
   fc: {
     region: string;
     accountId: string;
@@ -160,8 +168,8 @@ async function startFunctions(
   const pool = createInstancePool({
     functions: Object.fromEntries(
       Object.entries(modules).map(([name, entry]) => {
-        const s = settings[name] ?? { timeoutSeconds: 60, memoryMb: 512, handler: 'index.handler' };
-        return [name, { entry, codePath: dirname(fileURLToPath(entry)), ...s }];
+        const { timeoutSeconds = 60, memoryMb = 512, handler = 'index.handler' } = settings[name] ?? {};
+        return [name, { entry, codePath: dirname(fileURLToPath(entry)), timeoutSeconds, memoryMb, handler }];
       }),
     ),
     execArgv: ['--import', 'tsx'],
@@ -202,6 +210,28 @@ function localCallerKeys(): ReadonlyMap<string, string> | undefined {
   return keys;
 }
 
+/**
+ * The bucket's keys: the runtime role's (what the functions get in context.credentials; locally the emulator's
+ * key, with its security token when one is set) and every LOCAL_CALLER_KEYS key (callers such as the CLI).
+ */
+function bucketKeys(role: OssCredential, callerKeys: ReadonlyMap<string, string> | undefined): OssCredential[] {
+  const keys = [role];
+  for (const [accessKeyId, accessKeySecret] of callerKeys ?? []) {
+    if (accessKeyId !== role.accessKeyId) keys.push({ accessKeyId, accessKeySecret });
+  }
+  return keys;
+}
+
+/** OSS_BUCKET: a bucket name as OSS allows it (3-63 of a-z 0-9 -, starting and ending with a letter or digit). */
+function bucketName(): string {
+  const raw = process.env['OSS_BUCKET'] || 'coupon-campaigns';
+  if (!/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(raw))
+    fail(
+      `OSS_BUCKET must be 3-63 characters of a-z, 0-9 and -, starting and ending with a letter or digit (got "${raw.slice(0, 64)}")`,
+    );
+  return raw;
+}
+
 async function main(): Promise<void> {
   const accessKeyId = process.env['EMULATOR_ACCESS_KEY_ID'] || DEFAULT_EMULATOR_KEY_ID;
   const accessKeySecret = process.env['EMULATOR_ACCESS_KEY_SECRET'] || DEFAULT_EMULATOR_KEY_SECRET;
@@ -219,6 +249,17 @@ async function main(): Promise<void> {
     firstYouhuiId: BigInt(process.env['EMULATOR_FIRST_YOUHUI_ID'] || '18338'),
   });
   process.env['RESELLERTRADE_ENDPOINT'] ||= emulator.url;
+  const callerKeys = localCallerKeys();
+  // The campaigns' bucket. The instances inherit this process's environment, so the functions find it there.
+  const bucket = bucketName();
+  const oss = await startOssServer({
+    port: num('OSS_PORT', 9200),
+    buckets: [bucket],
+    credentials: bucketKeys({ accessKeyId, accessKeySecret, ...(securityToken ? { securityToken } : {}) }, callerKeys),
+  });
+  process.env['OSS_ENDPOINT'] = oss.url;
+  process.env['OSS_BUCKET'] = bucket;
+  process.env['OSS_REGION'] = `oss-${oss.region}`;
   const source = functionSource();
   const mode = instanceMode();
   const settings = functionSettings();
@@ -237,8 +278,11 @@ async function main(): Promise<void> {
   const storeUrl = process.env['IDEMPOTENCY_STORE'];
   const store = storeUrl && storeUrl !== 'memory' ? await createRedisStore(storeUrl) : memoryStore;
   const retryDelay = num('ASYNC_RETRY_DELAY_MS', 1000);
-  const callerKeys = localCallerKeys();
-  const callerAuth = callerKeys ? createCallerAuth(callerKeys) : undefined;
+  // The runtime role may call FC too (a campaign submits its chunks as async invocations with the role's keys), as
+  // a deployed role allowed fc:InvokeFunction can.
+  const callerAuth = callerKeys
+    ? createCallerAuth(new Map([...callerKeys, [accessKeyId, accessKeySecret]]))
+    : undefined;
   // The bus and rule the ROS template creates when deployed, so producers' PutEvents route here as there.
   const rule = busRuleFromTemplate(fileURLToPath(new URL('../deploy/ros/coupon-sender.yaml', import.meta.url)));
   const ui = await stackOperationsPage({
@@ -259,7 +303,8 @@ async function main(): Promise<void> {
     credentials,
     region,
     accountId,
-    asyncRetryDelaysMs: [retryDelay, retryDelay * 2, retryDelay * 4],
+    asyncRetryDelayMs: retryDelay,
+    asyncConfigs: Object.fromEntries(Object.entries(settings).map(([name, s]) => [name, s.asyncConfig])),
     log: (fields) => line({ level: 'warn', component: 'gateway', ...fields }),
     ...(callerAuth ? { callerAuth } : {}),
     store,
@@ -273,6 +318,9 @@ async function main(): Promise<void> {
     operationsPage: `${gateway.url}/__ui`,
     emulator: emulator.url,
     endpoint: process.env['RESELLERTRADE_ENDPOINT'],
+    OSS_ENDPOINT: oss.url,
+    OSS_BUCKET: bucket,
+    OSS_REGION: process.env['OSS_REGION'],
     idempotencyStore: storeForDisplay(process.env['IDEMPOTENCY_STORE']),
     functions: Object.keys(FUNCTIONS),
     functionSource: source,
@@ -293,6 +341,7 @@ async function main(): Promise<void> {
     await gateway.close();
     await invoker.close();
     await emulator.close();
+    await oss.close();
     await store.close();
     await ui.close();
     line({ msg: 'stopped' });

@@ -19,7 +19,15 @@ export interface Stack {
 export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], {
     cwd: root,
-    env: { ...process.env, PORT: '0', EMULATOR_PORT: '0', LOG_LEVEL: 'info', ASYNC_RETRY_DELAY_MS: '100', ...env },
+    env: {
+      ...process.env,
+      PORT: '0',
+      EMULATOR_PORT: '0',
+      OSS_PORT: '0',
+      LOG_LEVEL: 'info',
+      ASYNC_RETRY_DELAY_MS: '100',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];
