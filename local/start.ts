@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { FUNCTIONS } from '../functions/manifest.js';
+import { memoryCampaignStore, SHARED_MEMORY_CAMPAIGNS } from '../lib/campaigns/store.js';
 import { createMemoryLedger, SHARED_MEMORY_LEDGER } from '../lib/guardrails/ledger.js';
 import { createMemoryStore, SHARED_MEMORY_STORE } from '../lib/idempotency/memory.js';
 import { createRedisStore } from '../lib/idempotency/redis.js';
@@ -134,6 +135,7 @@ async function startFunctions(
   const shared = new Map<symbol, object>([
     [SHARED_MEMORY_STORE, memoryStore],
     [SHARED_MEMORY_LEDGER, createMemoryLedger()],
+    [SHARED_MEMORY_CAMPAIGNS, memoryCampaignStore()],
   ]);
   if (mode === 'inline') {
     for (const [symbol, object] of shared) Object.assign(globalThis, { [symbol]: object });
@@ -224,8 +226,6 @@ async function main(): Promise<void> {
   const callerAuth = callerKeys ? createCallerAuth(callerKeys) : undefined;
   // The bus and rule the ROS template creates when deployed, so producers' PutEvents route here as there.
   const rule = busRuleFromTemplate(fileURLToPath(new URL('../deploy/ros/coupon-sender.yaml', import.meta.url)));
-  // A first request finds a warm instance of every function, as it would on a deployment that has been in use.
-  if (num('LOCAL_INSTANCE_PREWARM', 1) > 0) await prewarm();
   const gateway = await startGateway({
     port: num('PORT', 9000),
     invoker,
@@ -241,6 +241,10 @@ async function main(): Promise<void> {
     logTap,
     eventBus: { rule, ...(callerKeys ? { keys: callerKeys } : {}) },
   });
+  // The campaign functions submit their FC async tasks to this gateway (instances start after this line).
+  process.env['FC_ENDPOINT'] ||= gateway.url;
+  // A first request finds a warm instance of every function, as it would on a deployment that has been in use.
+  if (num('LOCAL_INSTANCE_PREWARM', 1) > 0) await prewarm();
   line({
     msg: 'ready',
     gateway: gateway.url,

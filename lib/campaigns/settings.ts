@@ -18,7 +18,10 @@ export interface CampaignSettings {
   ossEndpoint?: string;
   /** Key prefix of everything a campaign writes to the bucket. */
   prefix: string;
-  /** FC 3.0's API endpoint for the asynchronous submissions: FC_ENDPOINT, else `<account>.<region>.fc.aliyuncs.com`. */
+  /**
+   * FC 3.0's API endpoint for the asynchronous submissions: FC_ENDPOINT, else the region's VPC endpoint
+   * `<account>.<region>-internal.fc.aliyuncs.com` (the functions run in a VPC).
+   */
   fcEndpoint: URL;
 }
 
@@ -75,7 +78,7 @@ export function campaignSettings(env: Env): CampaignSettings {
   };
   const fcEndpoint = url(
     'FC_ENDPOINT',
-    `${text('FC_ACCOUNT_ID') ?? 'account'}.${text('FC_REGION') ?? 'cn-hangzhou'}.fc.aliyuncs.com`,
+    `${text('FC_ACCOUNT_ID') ?? 'account'}.${text('FC_REGION') ?? 'cn-hangzhou'}-internal.fc.aliyuncs.com`,
   );
   const ossEndpoint = text('OSS_ENDPOINT');
   const settings: CampaignSettings = {

@@ -128,3 +128,13 @@ export function memoryCampaignStore(): CampaignStore {
     },
   };
 }
+
+/** Where the local stack puts the one memory campaign store its instances share (as lib/idempotency/memory.ts does). */
+export const SHARED_MEMORY_CAMPAIGNS = Symbol.for('coupon-sender.shared-memory-campaigns');
+
+type WithSharedCampaigns = typeof globalThis & { [SHARED_MEMORY_CAMPAIGNS]?: CampaignStore };
+
+export function memoryCampaignStoreOfProcess(): CampaignStore {
+  const host = globalThis as WithSharedCampaigns;
+  return (host[SHARED_MEMORY_CAMPAIGNS] ??= memoryCampaignStore());
+}

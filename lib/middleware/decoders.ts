@@ -1,6 +1,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { FcContext } from '../fc.js';
 import { expectBytes, type PipelineEvent, type PipelineInternal } from '../pipeline.js';
+import { invocationOf } from './fc-invocation.js';
 import type { Delivery } from '../triggers/delivery.js';
 import { decodeEvents } from '../triggers/event.js';
 import { parseHttpEvent, toFcHttpResponse } from '../triggers/http-event.js';
@@ -17,13 +18,19 @@ const decoder = (name: string, decode: (bytes: Buffer) => Delivery[]): Decoder =
   },
 });
 
-/** FC HTTP event → the one delivery of a POST /coupons; /healthz answers here without going further. */
+/** FC HTTP event → the one delivery of a POST /coupons; /healthz and the campaign routes answer here. */
 export function httpDecoder(): Decoder {
   return {
     name: 'httpDecoder',
-    before: (request) => {
+    before: async (request) => {
       const route = routeHttp(parseHttpEvent(expectBytes(request.event)));
       if (route.kind === 'health') return toFcHttpResponse(200, '{"status":"ok"}', {});
+      if (route.kind === 'campaign') {
+        // Loaded on the first campaign request only; it relays to the planner function, which holds the campaign code.
+        const { relayCampaignRoute } = await import('../campaigns/relay.js');
+        const { runtime, logger } = invocationOf(request);
+        return relayCampaignRoute(route.request, runtime, request.context, logger);
+      }
       request.event = { stage: 'received', deliveries: [route.delivery] };
       return undefined;
     },
