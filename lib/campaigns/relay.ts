@@ -3,6 +3,7 @@ import { signRequest } from '../acs/sign-request.js';
 import { credentialSource } from '../credentials.js';
 import { AppError } from '../errors.js';
 import type { FcContext } from '../fc.js';
+import { stringifyExact } from '../json.js';
 import { createHttpTransport } from '../http/transport.js';
 import type { Logger } from '../log.js';
 import type { Runtime } from '../runtime.js';
@@ -91,4 +92,38 @@ export async function relayCampaignRoute(
     throw new AppError(502, 'CampaignServiceError', 'The campaign service failed; try again.', { retryable: true });
   }
   return value;
+}
+
+/**
+ * Campaign starts delivered as events (the body of POST /campaigns as an event's data): each relayed as that
+ * route. Starting is idempotent, so a failure the planner may recover from is thrown for FC to deliver again;
+ * a refusal (400, 422) is answered, as a send's would be.
+ */
+export async function startCampaignsByEvent(
+  values: readonly unknown[],
+  runtime: Runtime,
+  context: FcContext,
+  log: Logger,
+): Promise<string> {
+  const bodies: unknown[] = [];
+  for (const value of values) {
+    const answer = await relayCampaignRoute(
+      {
+        method: 'POST',
+        path: '/campaigns',
+        headers: { 'content-type': 'application/json' },
+        body: Buffer.from(stringifyExact(value)),
+      },
+      runtime,
+      context,
+      log,
+    );
+    if (answer.statusCode >= 500)
+      throw new AppError(503, 'ServiceUnavailable', `The campaign start answered ${answer.statusCode}; try again.`, {
+        retryable: true,
+      });
+    bodies.push({ status: answer.statusCode, ...(JSON.parse(answer.body) as Record<string, unknown>) });
+  }
+  log.info('campaign starts by event', { statuses: bodies.map((b) => (b as { status: number }).status) });
+  return stringifyExact(bodies.length === 1 ? bodies[0] : bodies);
 }

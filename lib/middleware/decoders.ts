@@ -37,6 +37,31 @@ export function httpDecoder(): Decoder {
   };
 }
 
-export const eventDecoder = (): Decoder => decoder('eventDecoder', decodeEvents);
+/** A delivery whose data is a campaign start (it names a CampaignId) rather than a send request. */
+const isCampaignStart = (d: Delivery): d is Extract<Delivery, { value: unknown }> =>
+  'value' in d && typeof d.value === 'object' && d.value !== null && 'CampaignId' in d.value;
+
+/** EventBridge event(s) → deliveries; an event whose data is a campaign start starts that campaign instead. */
+export function eventDecoder(): Decoder {
+  return {
+    name: 'eventDecoder',
+    before: async (request) => {
+      const deliveries = decodeEvents(expectBytes(request.event));
+      // Only an invocation of campaign starts alone: mixed with sends, they are refused by the send rules, in place.
+      if (deliveries.length > 0 && deliveries.every(isCampaignStart)) {
+        const { startCampaignsByEvent } = await import('../campaigns/relay.js');
+        const { runtime, logger } = invocationOf(request);
+        return startCampaignsByEvent(
+          deliveries.map((d) => d.value),
+          runtime,
+          request.context,
+          logger,
+        );
+      }
+      request.event = { stage: 'received', deliveries };
+      return undefined;
+    },
+  };
+}
 
 export const timerDecoder = (): Decoder => decoder('timerDecoder', (bytes) => [decodeTimer(bytes)]);

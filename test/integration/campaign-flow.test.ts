@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ledger, rid } from '../helpers/stack.js';
+import { invoke, ledger, rid } from '../helpers/stack.js';
 import {
   campaignStatus,
   controlCampaign,
@@ -104,6 +104,23 @@ describe('a campaign end to end on the local stack', () => {
     expect(answer.json.errors).toEqual(expect.arrayContaining([expect.objectContaining({ path })]));
     expect((await campaignStatus(s.stack, id)).status).toBe(404);
   });
+
+  it('starts a campaign from an event whose data is the same start body (coupon-event)', async () => {
+    await s.bucket.put('lists/event.csv', Buffer.from(csvList(12, 1918_700_000_000n).text));
+    const id = campaignId('event');
+    const event = {
+      specversion: '1.0',
+      id: `evt-${id}`,
+      source: 'acs.coupon.campaign',
+      type: 'coupon:CampaignStart',
+      data: campaignBody(id, 'lists/event.csv'),
+    };
+    const answer = await invoke(s.stack, 'coupon-event', event);
+    expect(answer.status, answer.text).toBe(200);
+    expect(answer.json).toMatchObject({ status: 202, campaignId: id, total: 12 });
+    await waitForCampaign(s.stack, id, (v) => v['state'] === 'COMPLETED' && v['sent'] === 12);
+    expect((await ledger(s.stack)).filter((c) => c.requestId.startsWith(`${id}:`))).toHaveLength(12);
+  }, 60_000);
 
   it('answers 404 for an unknown campaign and 409 for a transition its state does not allow', async () => {
     expect((await campaignStatus(s.stack, 'no-such-campaign')).status).toBe(404);
