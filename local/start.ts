@@ -222,7 +222,9 @@ async function main(): Promise<void> {
   const storeUrl = process.env['IDEMPOTENCY_STORE'];
   const store = storeUrl && storeUrl !== 'memory' ? await createRedisStore(storeUrl) : memoryStore;
   const retryDelay = num('ASYNC_RETRY_DELAY_MS', 1000);
-  const callerKeys = localCallerKeys();
+  // FC lets the functions' own role invoke functions (RAM's fc:InvokeFunction): the campaign functions' tasks.
+  const listedKeys = localCallerKeys();
+  const callerKeys = listedKeys && new Map([...listedKeys, [accessKeyId, accessKeySecret]]);
   const callerAuth = callerKeys ? createCallerAuth(callerKeys) : undefined;
   // The bus and rule the ROS template creates when deployed, so producers' PutEvents route here as there.
   const rule = busRuleFromTemplate(fileURLToPath(new URL('../deploy/ros/coupon-sender.yaml', import.meta.url)));

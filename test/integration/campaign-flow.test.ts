@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CALLER_KEYS, signedPost } from '../helpers/caller.js';
 import { invoke, ledger, rid } from '../helpers/stack.js';
 import {
   campaignStatus,
@@ -133,4 +134,30 @@ describe('a campaign end to end on the local stack', () => {
     expect(pause.status).toBe(409);
     expect((await controlCampaign(s.stack, id, 'cancel')).status).toBe(409);
   }, 60_000);
+});
+
+describe('a campaign under caller authentication (LOCAL_AUTH=function)', () => {
+  let s: CampaignStack;
+  beforeAll(async () => {
+    s = await startCampaignStack({ LOCAL_AUTH: 'function', LOCAL_CALLER_KEYS: CALLER_KEYS });
+  }, 60_000);
+  afterAll(async () => {
+    await s?.stop();
+  });
+
+  it('refuses an unsigned start, and runs a signed one: the functions submit their tasks with the role key', async () => {
+    await s.bucket.put('lists/auth.csv', Buffer.from(csvList(25, 1918_800_000_000n).text));
+    const id = campaignId('auth');
+    const body = JSON.stringify(campaignBody(id, 'lists/auth.csv'));
+    expect((await startCampaign(s.stack, JSON.parse(body) as Record<string, unknown>)).status).toBe(401);
+    const signed = await signedPost(`${s.stack.gateway}/campaigns`, body);
+    expect(signed.status, await signed.clone().text()).toBe(202);
+    const until = Date.now() + 60_000;
+    let issued = 0;
+    while (issued < 25 && Date.now() < until) {
+      issued = (await ledger(s.stack)).filter((c) => c.requestId.startsWith(`${id}:`)).length;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(issued).toBe(25);
+  }, 90_000);
 });
