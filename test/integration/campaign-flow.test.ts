@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CALLER_KEYS, signedPost } from '../helpers/caller.js';
+import { startRedis, type RedisServer } from '../helpers/redis.js';
 import { invoke, ledger, rid } from '../helpers/stack.js';
 import {
   campaignStatus,
@@ -160,4 +161,35 @@ describe('a campaign under caller authentication (LOCAL_AUTH=function)', () => {
     }
     expect(issued).toBe(25);
   }, 90_000);
+});
+
+describe('a campaign on the Redis stores (each instance connects, as deployed)', () => {
+  let s: CampaignStack;
+  let redis: RedisServer;
+  beforeAll(async () => {
+    redis = await startRedis();
+    s = await startCampaignStack({
+      IDEMPOTENCY_STORE: redis.url,
+      EMULATOR_LATENCY_MS: '100',
+      CAMPAIGN_CHUNK_SIZE: '500',
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await s?.stop();
+    await redis?.stop();
+  });
+
+  it('keeps the campaign in Redis: paused, resumed and completed with every recipient issued once', async () => {
+    const { text, uids } = csvList(3000, 1918_900_000_000n);
+    await s.bucket.put('lists/redis.csv', Buffer.from(text));
+    const id = campaignId('redis');
+    expect((await startCampaign(s.stack, campaignBody(id, 'lists/redis.csv'))).status).toBe(202);
+    await waitForCampaign(s.stack, id, (v) => (v['sent'] as number) > 0 || v['state'] === 'COMPLETED');
+    expect((await controlCampaign(s.stack, id, 'pause')).status).toBe(200);
+    expect((await controlCampaign(s.stack, id, 'resume')).status).toBe(200);
+    const done = await waitForCampaign(s.stack, id, (v) => v['state'] === 'COMPLETED', 120_000);
+    expect(done).toMatchObject({ total: 3000, sent: 3000, pending: 0 });
+    const issued = (await ledger(s.stack)).filter((c) => c.requestId.startsWith(`${id}:`)).map((c) => c.uid);
+    expect(issued.sort()).toEqual([...uids].sort());
+  }, 150_000);
 });
