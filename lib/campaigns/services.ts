@@ -3,7 +3,8 @@ import type { FcContext } from '../fc.js';
 import type { Runtime } from '../runtime.js';
 import { openBucket, type Bucket } from './bucket.js';
 import { fcSubmitter, type Submit } from './fc-submit.js';
-import { campaignSettings, type CampaignSettings } from './settings.js';
+import { AppError } from '../errors.js';
+import { campaignSettings, CampaignSettingsError, type CampaignSettings } from './settings.js';
 import { memoryCampaignStoreOfProcess, type CampaignStore } from './store.js';
 
 /** What the campaign routes, the planner and the chunk worker use besides the send runtime. */
@@ -34,7 +35,7 @@ export async function campaignServices(runtime: Runtime, context: FcContext): Pr
   // A failed start (bad settings, Redis down) is tried again by the next invocation, not kept for ever.
   const { settings, store } = await instance.catch((err: unknown) => {
     instance = undefined;
-    throw err;
+    throw err instanceof CampaignSettingsError ? new AppError(500, 'InvalidConfiguration', err.message) : err;
   });
   const credentials = credentialSource(context, runtime.env);
   let submitter: Promise<Submit> | undefined;
