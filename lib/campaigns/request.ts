@@ -23,7 +23,10 @@ export function parseCampaignStart(value: unknown, config: Config): CampaignStar
     if (!KNOWN.has(key)) errors.push({ path: `/${quote(key)}`, message: 'is not a property of a campaign start' });
   const campaignId = value['CampaignId'];
   if (typeof campaignId !== 'string' || !CAMPAIGN_ID.test(campaignId))
-    errors.push({ path: '/CampaignId', message: 'must be 1-48 characters of A-Z a-z 0-9 _ -' });
+    errors.push({
+      path: '/CampaignId',
+      message: 'must be 1-48 characters of A-Z a-z 0-9 _ -, starting with a letter or _',
+    });
   const bucket = value['Bucket'];
   if (typeof bucket !== 'string' || !BUCKET.test(bucket))
     errors.push({ path: '/Bucket', message: 'must be an OSS bucket name (3-63 of a-z 0-9 -)' });

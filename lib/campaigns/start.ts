@@ -77,7 +77,11 @@ const refused = (status: 400 | 422, code: string, message: string, invalidLines?
  */
 export async function admitCampaign(start: CampaignStart, deps: Omit<StartDeps, 'submit'>): Promise<AdmitOutcome> {
   if (!CAMPAIGN_ID.test(start.campaignId))
-    return refused(400, 'InvalidParameter', 'CampaignId must be 1-48 characters of A-Z a-z 0-9 _ -');
+    return refused(
+      400,
+      'InvalidParameter',
+      'CampaignId must be 1-48 characters of A-Z a-z 0-9 _ -, starting with a letter or _',
+    );
   const chunks: ChunkPlan[] = [];
   let plan: ListPlan;
   try {

@@ -53,6 +53,8 @@ describe('a campaign start body', () => {
     [{ FromApp: 'a\u2028b' }, '/FromApp'],
     [{ CampaignId: 'x'.repeat(49) }, '/CampaignId'],
     [{ CampaignId: 'spring:1' }, '/CampaignId'],
+    // FC task ids start with a letter or _: `2026-spring-c1` would be refused by FC.
+    [{ CampaignId: '2026-spring' }, '/CampaignId'],
     [{ Bucket: 'UPPER' }, '/Bucket'],
     [{ Key: '' }, '/Key'],
     [{ Key: '/abs' }, '/Key'],
