@@ -61,14 +61,15 @@ async function startRoute(req: HttpRequestView, s: CampaignServices, log: Logger
     return refusalReply(admitted);
   }
   const { plan } = admitted;
-  if (admitted.kind === 'started') {
+  // Written again by a repeated start while planning has not finished, so a start that died between recording
+  // the campaign and writing its manifest is made whole; likewise a lost planner submission (a made one: 409).
+  if (admitted.kind === 'started' || admitted.record.state === 'PLANNING') {
     const manifest: CampaignManifest = { start, invalidLines: plan.invalidLines, invalidCount: plan.invalidCount };
     await (
       await s.bucket(s.settings.bucket)
     ).put(manifestKey(s.settings.prefix, start.campaignId), Buffer.from(JSON.stringify(manifest)));
+    await submitPlanner(s, start, 'start');
   }
-  // Submitted again while planning has not finished: a lost submission is made good, a made one is refused (409).
-  if (admitted.record.state === 'PLANNING') await submitPlanner(s, start, 'start');
   const record: CampaignRecord = admitted.record.planningDone
     ? admitted.record
     : { ...admitted.record, total: plan.total };
