@@ -3,6 +3,8 @@ export const FUNCTIONS = {
   'coupon-http': 'functions/http.ts',
   'coupon-event': 'functions/event.ts',
   'coupon-timer': 'functions/timer.ts',
+  'coupon-campaign': 'functions/campaign.ts',
+  'coupon-campaign-chunk': 'functions/campaign-chunk.ts',
 } as const;
 
 export type FunctionName = keyof typeof FUNCTIONS;

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { FUNCTIONS } from '../functions/manifest.js';
+import { memoryCampaignStore, SHARED_MEMORY_CAMPAIGNS } from '../lib/campaigns/store.js';
 import { createMemoryLedger, SHARED_MEMORY_LEDGER, type BudgetLedger } from '../lib/guardrails/ledger.js';
 import { createMemoryStore, SHARED_MEMORY_STORE } from '../lib/idempotency/memory.js';
 import { createRedisStore } from '../lib/idempotency/redis.js';
@@ -154,6 +155,7 @@ async function startFunctions(
   const shared = new Map<symbol, object>([
     [SHARED_MEMORY_STORE, memoryStore],
     [SHARED_MEMORY_LEDGER, memoryLedger],
+    [SHARED_MEMORY_CAMPAIGNS, memoryCampaignStore()],
   ]);
   if (mode === 'inline') {
     for (const [symbol, object] of shared) Object.assign(globalThis, { [symbol]: object });
@@ -293,8 +295,6 @@ async function main(): Promise<void> {
     credentials,
     env: process.env,
   });
-  // A first request finds a warm instance of every function, as it would on a deployment that has been in use.
-  if (num('LOCAL_INSTANCE_PREWARM', 1) > 0) await prewarm();
   const gateway = await startGateway({
     port: num('PORT', 9000),
     invoker,
@@ -312,6 +312,10 @@ async function main(): Promise<void> {
     eventBus: { rule, ...(callerKeys ? { keys: callerKeys } : {}) },
     ui: ui.handle,
   });
+  // The campaign functions submit their FC async tasks to this gateway (instances start after this line).
+  process.env['FC_ENDPOINT'] ||= gateway.url;
+  // A first request finds a warm instance of every function, as it would on a deployment that has been in use.
+  if (num('LOCAL_INSTANCE_PREWARM', 1) > 0) await prewarm();
   line({
     msg: 'ready',
     gateway: gateway.url,

@@ -73,6 +73,13 @@ export const DEPLOY_VARIABLES: readonly DeployVariable[] = [
     what: 'the budget’s calendar day (default Asia/Shanghai)',
     pattern: null,
   },
+  {
+    name: 'COUPON_CAMPAIGN_BUCKET',
+    required: false,
+    what: 'the campaign bucket (ROS output CampaignBucket; default coupon-campaigns)',
+    pattern: /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/,
+  },
+  { name: 'MAX_CAMPAIGN_AMOUNT', required: false, what: 'guardrail: sum of one campaign', pattern: null },
   { name: 'COUPON_TIMER_CRON', required: false, what: 'the timer’s schedule', pattern: null },
   { name: 'COUPON_TIMER_PAYLOAD', required: false, what: 'the timer’s send request, as JSON text', pattern: null },
 ];

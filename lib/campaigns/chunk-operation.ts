@@ -5,10 +5,11 @@ import { readChunk, type ChunkPlan } from './chunk.js';
 import type { ListFormat } from './line-rules.js';
 
 /**
- * A CampaignId: 1-48 characters of A-Z a-z 0-9 _ -, the characters both derived ids allow, short enough that
- * `<CampaignId>:<n>` stays a valid RequestId (≤ 64) and `<CampaignId>-c<n>` a valid FC stateful task id.
+ * A CampaignId: 1-48 characters of A-Z a-z 0-9 _ -, starting with a letter or _ as FC task ids must: the
+ * characters both derived ids allow, short enough that `<CampaignId>:<n>` stays a valid RequestId (≤ 64) and
+ * `<CampaignId>-c<n>` a valid FC stateful task id.
  */
-export const CAMPAIGN_ID = /^[A-Za-z0-9_-]{1,48}$/;
+export const CAMPAIGN_ID = /^[A-Za-z_][A-Za-z0-9_-]{0,47}$/;
 
 /** The operation of chunk n: an ordinary RequestId, so the exactly-once path and the replay work unchanged. */
 export const chunkRequestId = (campaignId: string, n: number): string => `${campaignId}:${n}`;
@@ -54,7 +55,7 @@ export class ChunkTaskError extends Error {
 export function chunkOperation(task: ChunkTask, bytes: Buffer, limits: ChunkLimits): Operation {
   const { campaign, chunk } = task;
   if (!CAMPAIGN_ID.test(campaign.campaignId))
-    throw new ChunkTaskError('CampaignId must be 1-48 characters of A-Z a-z 0-9 _ -');
+    throw new ChunkTaskError('CampaignId must be 1-48 characters of A-Z a-z 0-9 _ -, starting with a letter or _');
   const requestId = chunkRequestId(campaign.campaignId, chunk.n);
   if (!REQUEST_ID.test(requestId)) throw new ChunkTaskError(`chunk ${chunk.n} has no valid RequestId`);
   if (chunk.recipients > limits.maxRecipients)

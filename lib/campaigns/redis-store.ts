@@ -42,6 +42,7 @@ return {1, redis.call('HGETALL', KEYS[1])}`;
 const SET_STATE = `
 if redis.call('HGET', KEYS[1], 'state') ~= ARGV[1] then return {0, redis.call('HGETALL', KEYS[1])} end
 redis.call('HSET', KEYS[1], 'state', ARGV[2])
+if ARGV[1] == 'PAUSED' and (ARGV[2] == 'RUNNING' or ARGV[2] == 'PLANNING') then redis.call('HINCRBY', KEYS[1], 'resumes', 1) end
 return {1, redis.call('HGETALL', KEYS[1])}`;
 
 /** Compare-and-set attempts before a state change gives up (each lost race means another change landed). */
@@ -69,6 +70,7 @@ function recordOf(reply: Reply): CampaignRecord | undefined {
     failed: n('failed'),
     unknown: n('unknown'),
     chunksDone: n('chunksDone'),
+    resumes: n('resumes'),
     startedAt: n('startedAt'),
   };
 }
@@ -160,6 +162,11 @@ export function redisCampaignStore(client: RedisClient, prefix = 'coupon:campaig
           r = after;
         }
         throw new Error(`campaign ${id}: the state kept changing under ${action}`);
+      }),
+    countedChunks: (id) =>
+      guarded('campaign chunk list', async () => {
+        const reply = await client.call('HKEYS', `${key(id)}:chunks`);
+        return Array.isArray(reply) ? reply.map(Number) : [];
       }),
   };
 }

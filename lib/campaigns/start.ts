@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { fromCents } from '../guardrails/cents.js';
 import type { ExactId } from '../operation.js';
 import type { Bucket } from './bucket.js';
@@ -37,11 +38,31 @@ export interface StartDeps {
   chunkSize?: number;
 }
 
-export type StartOutcome =
-  | { kind: 'refused'; status: 400 | 422; code: string; message: string; invalidLines?: InvalidLine[] }
-  | { kind: 'started' | 'existing'; record: CampaignRecord; plan: ListPlan; submitted: number };
+export type Refusal = {
+  kind: 'refused';
+  status: 400 | 422;
+  code: string;
+  message: string;
+  invalidLines?: InvalidLine[];
+};
 
-const refused = (status: 400 | 422, code: string, message: string, invalidLines?: InvalidLine[]): StartOutcome => ({
+export type StartOutcome =
+  Refusal | { kind: 'started' | 'existing'; record: CampaignRecord; plan: ListPlan; submitted: number };
+
+export type AdmitOutcome =
+  Refusal | { kind: 'started' | 'existing'; record: CampaignRecord; plan: ListPlan; chunks: ChunkPlan[] };
+
+/**
+ * What makes two starts the same campaign: the list's bytes and what every chunk sends. Starting a CampaignId
+ * again with the same list and parameters answers the existing campaign; anything else is refused (422).
+ */
+export function campaignIdentity(start: CampaignStart, listSha256: string): string {
+  const parts = [listSha256, start.sellerId.digits, start.templateId.digits, start.fromApp];
+  parts.push(start.bid?.digits ?? '', start.operator ?? '');
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+}
+
+const refused = (status: 400 | 422, code: string, message: string, invalidLines?: InvalidLine[]): Refusal => ({
   kind: 'refused',
   status,
   code,
@@ -50,15 +71,17 @@ const refused = (status: 400 | 422, code: string, message: string, invalidLines?
 });
 
 /**
- * Starts a campaign, or carries on with the one started before under this id: plans the list (one streamed
- * read), refuses it with the numbers when it cannot fit the campaign cap or today's budget (before anything is
- * recorded or sent), then submits every chunk not yet marked planned, in order, as long as the campaign is
- * neither paused nor finished. Running it again after a crash, or to resume, submits what is still missing:
- * FC refuses a task id it has seen (409), and each chunk is marked planned once.
+ * Plans the list (one streamed read) and records the campaign, or finds the one started before under this id:
+ * a list that cannot fit the campaign cap or today's budget is refused with the numbers before anything is
+ * recorded or sent. The chunks are handed back, in order, for submission.
  */
-export async function startCampaign(start: CampaignStart, deps: StartDeps): Promise<StartOutcome> {
+export async function admitCampaign(start: CampaignStart, deps: Omit<StartDeps, 'submit'>): Promise<AdmitOutcome> {
   if (!CAMPAIGN_ID.test(start.campaignId))
-    return refused(400, 'InvalidParameter', 'CampaignId must be 1-48 characters of A-Z a-z 0-9 _ -');
+    return refused(
+      400,
+      'InvalidParameter',
+      'CampaignId must be 1-48 characters of A-Z a-z 0-9 _ -, starting with a letter or _',
+    );
   const chunks: ChunkPlan[] = [];
   let plan: ListPlan;
   try {
@@ -73,9 +96,11 @@ export async function startCampaign(start: CampaignStart, deps: StartDeps): Prom
   }
   if (plan.total === 0) return refused(400, 'InvalidList', 'the list holds no valid recipient', plan.invalidLines);
 
+  const identity = campaignIdentity(start, plan.sha256);
+  const reused = () =>
+    refused(422, 'IdempotencyKeyReused', `campaign ${start.campaignId} was started with another list or parameters`);
   const existing = await deps.store.get(start.campaignId);
-  if (existing && existing.listSha256 !== plan.sha256)
-    return refused(422, 'IdempotencyKeyReused', `campaign ${start.campaignId} was started with another list`);
+  if (existing && existing.listSha256 !== identity) return reused();
   if (!existing) {
     const total = `${fromCents(plan.totalCents)} for ${plan.total} recipients`;
     if (deps.maxCampaignCents !== undefined && plan.totalCents > deps.maxCampaignCents)
@@ -93,19 +118,27 @@ export async function startCampaign(start: CampaignStart, deps: StartDeps): Prom
       );
   }
 
-  const started = await deps.store.start({
-    campaignId: start.campaignId,
-    listSha256: plan.sha256,
-    startedAt: deps.now(),
-  });
-  if (started.outcome === 'conflict')
-    return refused(422, 'IdempotencyKeyReused', `campaign ${start.campaignId} was started with another list`);
+  const started = await deps.store.start({ campaignId: start.campaignId, listSha256: identity, startedAt: deps.now() });
+  if (started.outcome === 'conflict') return reused();
+  return { kind: started.outcome === 'created' ? 'started' : 'existing', record: started.record, plan, chunks };
+}
+
+/**
+ * Starts a campaign, or carries on with the one started before under this id: admits it (admitCampaign), then
+ * submits every chunk not yet marked planned, in order, as long as the campaign is RUNNING. Running it again
+ * after a crash, or to resume, submits what is still missing: FC refuses a task id it has seen (409), and each
+ * chunk is marked planned once.
+ */
+export async function startCampaign(start: CampaignStart, deps: StartDeps): Promise<StartOutcome> {
+  const admitted = await admitCampaign(start, deps);
+  if (admitted.kind === 'refused') return admitted;
+  const { plan, chunks } = admitted;
   let record =
     (await deps.store.finishPlanning(start.campaignId, {
       total: plan.total,
       totalCents: plan.totalCents,
       chunks: plan.chunks,
-    })) ?? started.record;
+    })) ?? admitted.record;
 
   const campaign: CampaignParams = { ...start, format: plan.format };
   let submitted = 0;
@@ -118,5 +151,5 @@ export async function startCampaign(start: CampaignStart, deps: StartDeps): Prom
     await deps.store.markPlanned(start.campaignId, chunk.n, chunk.recipients);
   }
   record = (await deps.store.get(start.campaignId)) ?? record;
-  return { kind: started.outcome === 'created' ? 'started' : 'existing', record, plan, submitted };
+  return { kind: admitted.kind, record, plan, submitted };
 }

@@ -47,6 +47,8 @@ export interface CampaignRecord {
   failed: number;
   unknown: number;
   chunksDone: number;
+  /** How often the campaign left PAUSED: a resume's submissions get task ids of their own (`-r<resumes>`). */
+  resumes: number;
   /** Milliseconds since the epoch. */
   startedAt: number;
 }

@@ -44,7 +44,10 @@ export interface CampaignStore {
     n: number,
     outcome: ChunkOutcome,
   ): Promise<{ counted: boolean; record: CampaignRecord } | undefined>;
+  /** Leaving PAUSED for PLANNING or RUNNING counts a resume (`resumes`). */
   control(campaignId: string, action: ControlAction): Promise<(Transition & { record?: CampaignRecord }) | undefined>;
+  /** The chunks counted so far. */
+  countedChunks(campaignId: string): Promise<number[]>;
 }
 
 /** One process's campaigns, for tests and the single-process local stack. */
@@ -70,6 +73,7 @@ export function memoryCampaignStore(): CampaignStore {
         failed: 0,
         unknown: 0,
         chunksDone: 0,
+        resumes: 0,
       };
       records.set(c.campaignId, record);
       planned.set(c.campaignId, new Set());
@@ -114,9 +118,23 @@ export function memoryCampaignStore(): CampaignStore {
       if (!r) return undefined;
       const t = control(r, action);
       if (!t.ok) return { ...t, record: { ...r } };
+      if (r.state === 'PAUSED' && t.state !== 'PAUSED' && t.state !== 'CANCELLED') r.resumes += 1;
       r.state = t.state;
       r.state = settled(r);
       return { ok: true, state: r.state, record: { ...r } };
     },
+    async countedChunks(id) {
+      return [...(results.get(id)?.keys() ?? [])];
+    },
   };
+}
+
+/** Where the local stack puts the one memory campaign store its instances share (as lib/idempotency/memory.ts does). */
+export const SHARED_MEMORY_CAMPAIGNS = Symbol.for('coupon-sender.shared-memory-campaigns');
+
+type WithSharedCampaigns = typeof globalThis & { [SHARED_MEMORY_CAMPAIGNS]?: CampaignStore };
+
+export function memoryCampaignStoreOfProcess(): CampaignStore {
+  const host = globalThis as WithSharedCampaigns;
+  return (host[SHARED_MEMORY_CAMPAIGNS] ??= memoryCampaignStore());
 }

@@ -104,6 +104,14 @@ export class DailyBudget {
     return reservation.cents > 0 ? this.ledger.release(reservation.key, reservation.ref) : false;
   }
 
+  /** What is left of today's budget for this seller, in cents; undefined without DAILY_BUDGET. */
+  async remaining(sellerId: string): Promise<number | undefined> {
+    const limit = this.settings.dailyBudgetCents;
+    if (limit === undefined) return undefined;
+    const day = budgetDay(this.now(), this.settings.budgetTimeZone);
+    return Math.max(0, limit - (await this.ledger.used(`${sellerId}:${day}`)));
+  }
+
   /** For a dry run: would `cents` fit today, without reserving anything. */
   async check(sellerId: string, cents: number): Promise<GuardrailRefusal | undefined> {
     const limit = this.settings.dailyBudgetCents;

@@ -21,6 +21,11 @@ export interface ChunkSendContext {
   random: () => number;
   /** Counts this operation's calls and throttles for its metric line. */
   meter?: OperationMeter;
+  /**
+   * Asked before each chunk's call (a campaign supplies it from its state): true means start no new call. The
+   * chunks not started stay owed (PENDING), never UNKNOWN, and are sent when the operation is delivered again.
+   */
+  shouldStop?: () => Promise<boolean>;
 }
 
 /** Below this much time left, a call is not started: it would end as a timeout, i.e. as an unknown outcome. */

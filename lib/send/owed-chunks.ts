@@ -29,13 +29,18 @@ export interface ChunksOutcome {
   sentAny: boolean;
 }
 
-const owedBy = (refusal: GuardrailRefusal, upstreamRequestId: string, at: number): ChunkRecord => ({
+const owedBy = (refusal: { code: string; message: string }, upstreamRequestId: string, at: number): ChunkRecord => ({
   state: 'PENDING',
   upstreamRequestId,
   code: refusal.code,
   message: refusal.message,
   at,
 });
+
+const STOPPED = {
+  code: 'Stopped',
+  message: 'not sent: the campaign was paused or cancelled before this chunk; it stays owed',
+};
 
 /**
  * Sends every chunk still owed, a few at a time, through the claim's write protocol. The operation's guardrails
@@ -82,6 +87,10 @@ export async function sendOwedChunks(
     try {
       if (refused) {
         known[n] = chunks[n] = owedBy(refused, upstreamRequestId, ctx.now());
+        return;
+      }
+      if (ctx.shouldStop && (await ctx.shouldStop())) {
+        known[n] = chunks[n] = owedBy(STOPPED, upstreamRequestId, ctx.now());
         return;
       }
       const form = buildSendCouponForm(op, recipients, upstreamRequestId);

@@ -8,7 +8,10 @@ export const MAX_BODY_BYTES = 256 * 1024;
 export const SEND_PATH = '/coupons';
 export const HEALTH_PATH = '/healthz';
 
-export type HttpRoute = { kind: 'health' } | { kind: 'send'; delivery: Delivery };
+export const CAMPAIGNS_PREFIX = '/campaigns';
+
+export type HttpRoute =
+  { kind: 'health' } | { kind: 'campaign'; request: HttpRequestView } | { kind: 'send'; delivery: Delivery };
 
 interface MediaType {
   type: string;
@@ -39,6 +42,7 @@ export function routeHttp(req: HttpRequestView): HttpRoute {
     }
     return { kind: 'health' };
   }
+  if (path === CAMPAIGNS_PREFIX || path.startsWith(`${CAMPAIGNS_PREFIX}/`)) return { kind: 'campaign', request: req };
   if (path !== SEND_PATH) {
     throw new AppError(404, 'NotFound', `No route for ${quote(req.path)}; coupons are sent with POST ${SEND_PATH}.`);
   }

@@ -103,6 +103,21 @@ describe.each([
     expect(r).toMatchObject({ state: 'CANCELLED', sent: 20 });
   });
 
+  it('counts each resume once (a resume of a running campaign is no resume) and lists the counted chunks', async () => {
+    const { store, id } = await running(3, 30);
+    await store.recordChunk(id, 2, { sent: 10, failed: 0, unknown: 0 });
+    await store.recordChunk(id, 2, { sent: 10, failed: 0, unknown: 0 });
+    expect(await store.countedChunks(id)).toEqual([2]);
+    await store.control(id, 'pause');
+    await store.control(id, 'resume');
+    await store.control(id, 'resume');
+    expect((await store.get(id))?.resumes).toBe(1);
+    await store.control(id, 'pause');
+    await store.control(id, 'cancel');
+    expect((await store.get(id))?.resumes).toBe(1);
+    expect(await store.countedChunks('no-such-campaign')).toEqual([]);
+  });
+
   it('resumes a campaign paused while planning into PLANNING, and into RUNNING once planning finished', async () => {
     const store = make();
     const id = newId();

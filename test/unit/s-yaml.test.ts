@@ -14,6 +14,7 @@ import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { FUNCTIONS } from '../../functions/manifest.js';
+import { campaignSettings } from '../../lib/campaigns/settings.js';
 import { LONGEST_FUNCTION_TIMEOUT_SECONDS, loadConfig } from '../../lib/config.js';
 import { decodeSendRequest } from '../../lib/request/decode.js';
 import { decodeTimer } from '../../lib/triggers/timer.js';
@@ -150,7 +151,9 @@ describe('s.yaml', () => {
 
   it('sets only variables the code (or Node itself) reads, each valid as rendered', () => {
     const read = new Set<string>(['NODE_EXTRA_CA_CERTS']);
-    loadConfig(new Proxy({}, { get: (_t, key) => (read.add(String(key)), undefined) }));
+    const reader = new Proxy({}, { get: (_t, key) => (read.add(String(key)), undefined) });
+    loadConfig(reader);
+    campaignSettings(reader);
     for (const r of Object.values(resources)) {
       for (const name of Object.keys(r.props.environmentVariables)) expect(read).toContain(name);
       expect(() =>

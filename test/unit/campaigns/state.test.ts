@@ -68,6 +68,7 @@ describe('counts and ETA', () => {
     failed: 10,
     unknown: 5,
     chunksDone: 250,
+    resumes: 0,
     startedAt: 0,
   };
 

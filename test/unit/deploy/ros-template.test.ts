@@ -135,10 +135,34 @@ describe('the ROS template (deploy/ros/coupon-sender.yaml)', () => {
       .flatMap((s) => s.Action)
       .sort();
     expect(actions).toEqual([
+      'fc:InvokeFunction',
       'log:PostLogStoreLogs',
       'mns:SendMessage',
+      'oss:GetObject',
+      'oss:PutObject',
       'resellertrade:GetCouponPage',
       'resellertrade:SendCoupon',
     ]);
+  });
+
+  it('keeps the campaign bucket private, reachable by the role for its objects only, and lets it invoke only the campaign functions', () => {
+    const bucket = template.Resources['CampaignBucket'] as Resource;
+    const shape = types['ALIYUN::OSS::Bucket'] as unknown as { AccessControl: string[] };
+    expect(bucket.Type).toBe('ALIYUN::OSS::Bucket');
+    expect(shape.AccessControl).toContain(bucket.Properties['AccessControl']);
+    expect(bucket.Properties['AccessControl']).toBe('private');
+    const name = (bucket.Properties['BucketName'] as { 'Fn::Sub': string })['Fn::Sub'];
+    expect((template.Outputs['CampaignBucket']?.Value as { 'Fn::Sub': string })['Fn::Sub']).toBe(name);
+    const statements = (
+      (template.Resources['FunctionRole'] as Resource).Properties['Policies'] as Array<{
+        PolicyDocument: { Statement: Array<{ Action: string[]; Resource: unknown }> };
+      }>
+    ).flatMap((p) => p.PolicyDocument.Statement);
+    const oss = statements.find((st) => st.Action.includes('oss:GetObject'));
+    expect(oss?.Resource).toEqual({ 'Fn::Sub': `acs:oss:*:*:${name}/*` });
+    const fc = statements.find((st) => st.Action.includes('fc:InvokeFunction'));
+    expect(JSON.stringify(fc?.Resource)).toMatch(/functions\/coupon-campaign"/);
+    expect(JSON.stringify(fc?.Resource)).toMatch(/functions\/coupon-campaign-chunk"/);
+    expect(JSON.stringify(fc?.Resource)).not.toMatch(/functions\/coupon-(http|event|timer)/);
   });
 });
