@@ -254,14 +254,21 @@ async function main(): Promise<void> {
   const callerKeys = localCallerKeys();
   // The campaigns' bucket. The instances inherit this process's environment, so the functions find it there.
   const bucket = bucketName();
-  const oss = await startOssServer({
-    port: num('OSS_PORT', 9200),
-    buckets: [bucket],
-    credentials: bucketKeys({ accessKeyId, accessKeySecret, ...(securityToken ? { securityToken } : {}) }, callerKeys),
-  });
-  process.env['OSS_ENDPOINT'] = oss.url;
+  // OSS_ENDPOINT given (another stack's bucket, or OSS itself): the functions use it and no bucket is served here.
+  const given = process.env['OSS_ENDPOINT'];
+  const oss = given
+    ? undefined
+    : await startOssServer({
+        port: num('OSS_PORT', 9200),
+        buckets: [bucket],
+        credentials: bucketKeys(
+          { accessKeyId, accessKeySecret, ...(securityToken ? { securityToken } : {}) },
+          callerKeys,
+        ),
+      });
+  process.env['OSS_ENDPOINT'] = oss?.url ?? given;
   process.env['OSS_BUCKET'] = bucket;
-  process.env['OSS_REGION'] = `oss-${oss.region}`;
+  process.env['OSS_REGION'] ||= `oss-${oss?.region ?? 'cn-hangzhou'}`;
   const source = functionSource();
   const mode = instanceMode();
   const settings = functionSettings();
@@ -322,7 +329,7 @@ async function main(): Promise<void> {
     operationsPage: `${gateway.url}/__ui`,
     emulator: emulator.url,
     endpoint: process.env['RESELLERTRADE_ENDPOINT'],
-    OSS_ENDPOINT: oss.url,
+    OSS_ENDPOINT: process.env['OSS_ENDPOINT'],
     OSS_BUCKET: bucket,
     OSS_REGION: process.env['OSS_REGION'],
     idempotencyStore: storeForDisplay(process.env['IDEMPOTENCY_STORE']),
@@ -345,7 +352,7 @@ async function main(): Promise<void> {
     await gateway.close();
     await invoker.close();
     await emulator.close();
-    await oss.close();
+    await oss?.close();
     await store.close();
     await ui.close();
     line({ msg: 'stopped' });
