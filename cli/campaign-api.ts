@@ -60,13 +60,13 @@ async function call(t: CampaignTarget, method: 'GET' | 'POST', path: string, bod
   try {
     res = await request(method, url, body, t.credentials);
   } catch (err) {
-    const cause = err instanceof Error ? (err.cause as { code?: unknown } | undefined) : undefined;
-    const refused = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'].includes(
-      String(cause?.code),
-    );
+    const cause = err instanceof Error ? (err.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
+    const refused =
+      ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'].includes(String(cause?.code)) ||
+      cause?.message === 'bad port';
     if (refused || method === 'GET')
       throw new CallError(
-        `${where(t)} does not answer${t.local ? ' (start it with npm start, or set PORT)' : ''}: nothing was done`,
+        `${where(t)} does not answer${t.local ? ' (start it with npm start, or set PORT)' : ''}: nothing was ${method === 'GET' ? 'done' : 'started or changed'}`,
       );
     throw new OutcomeUnknownError(
       `the connection to ${t.base.origin} was lost before its answer; run the same command again (it is idempotent)`,

@@ -140,7 +140,6 @@ export async function openCampaignBucket(s: BucketSettings): Promise<CampaignBuc
       ? { secure: true }
       : { endpoint: s.endpoint, secure: s.endpoint.startsWith('https:') }),
     ...(s.securityToken === undefined ? {} : { stsToken: s.securityToken }),
-    timeout: 120_000,
   });
   const where = `${s.endpoint ?? s.region}/${s.bucket}`;
   const guarded = async <T>(what: string, call: () => Promise<T>): Promise<T> => {

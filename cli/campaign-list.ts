@@ -66,9 +66,9 @@ export function derivedCampaignId(
   return `c-${hash.slice(0, 40)}`;
 }
 
-export function checkCampaignId(id: string): string {
+export function checkCampaignId(id: string, what = '--campaign-id'): string {
   if (!CAMPAIGN_ID.test(id))
-    throw new UsageError(`--campaign-id must be 1-48 characters of A-Z a-z 0-9 _ - (got "${inline(id.slice(0, 64))}")`);
+    throw new UsageError(`${what} must be 1-48 characters of A-Z a-z 0-9 _ - (got "${inline(id.slice(0, 64))}")`);
   return id;
 }
 

@@ -52,7 +52,7 @@ export async function campaign(argv: readonly string[], env: Env, io: Io): Promi
   const output: Output = { ...io, json: args.json, showUids: args.showUids };
   const target = campaignTarget(args.url, env);
   if (args.action === 'start') return start(args, target, env, output);
-  const id = checkCampaignId(args.id ?? '');
+  const id = checkCampaignId(args.id ?? '', 'the campaign id');
   if (args.action === 'status') return status(id, args, target, output);
   if (args.action === 'results') return results(id, target, env, output);
   return control(id, args.action, target, output);
