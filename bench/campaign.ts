@@ -247,7 +247,12 @@ async function runCampaign(label: string, n: number, kills: number, o: CampaignB
     const ledger = ledgerCheck(emulator, campaignId, base, n);
     const seconds = (doneAt - acceptedAt) / 1000;
     log(`${label}: ${counts.state} after ${Math.round(seconds)} s (watch exit ${watched.code})`);
-    const planner = sampler.of('planner') ?? sampler.of('http');
+    // coupon-http reads the whole list once to admit it (POST /campaigns); the planner reads it again to submit.
+    const planners = [sampler.of('planner'), sampler.of('http')].filter((p) => p !== undefined);
+    const planner =
+      planners.length === 0
+        ? undefined
+        : { mb: Math.max(...planners.map((p) => p.mb)), functions: planners.flatMap((p) => p.functions) };
     const chunk = sampler.of('chunk');
     const outcomes = counts.sent + counts.failed + counts.unknown;
     const rows = [

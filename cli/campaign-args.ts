@@ -129,8 +129,9 @@ const EXIT = `Exit status:
 
 const BUCKET = `The list goes to the bucket OSS_BUCKET (default coupon-campaigns) at OSS_ENDPOINT (the local stack's by
 default: http://127.0.0.1:$OSS_PORT, port 9200; for a deployment, OSS_ENDPOINT or OSS_REGION such as
-oss-cn-hangzhou), signed with OSS_ACCESS_KEY_ID/_SECRET (else ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET with --url, else
-the local stack's key), under lists/<sha256 of the file>.csv|jsonl.`;
+oss-cn-hangzhou), signed with OSS_ACCESS_KEY_ID/_SECRET; else, with --url, ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET;
+else, locally, the first LOCAL_CALLER_KEYS key or the stack's own (EMULATOR_ACCESS_KEY_*, default the built-in
+one). It goes under lists/<sha256 of the file>.csv|jsonl.`;
 
 export const CAMPAIGN_HELP: Record<'main' | CampaignAction, string> = {
   main: `Usage: coupon campaign <action> [ID] [options]
@@ -213,7 +214,7 @@ Each recipient's outcome, read from the campaign's results files in the bucket (
 it: coupon reconcile --request-id <CampaignId>:<n>.
   --json                    one JSON object per recipient and line (JSONL)
 
-${BUCKET.replace(/ under lists\/.*$/s, '.')}
+${BUCKET.replace(/ It goes under lists\/.*$/s, '')}
 
 ${TARGET}
 

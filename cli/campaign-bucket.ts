@@ -1,6 +1,7 @@
 import type { Env } from '../lib/config.js';
 import { DEFAULT_EMULATOR_KEY_ID, DEFAULT_EMULATOR_KEY_SECRET } from '../local/emulator/defaults.js';
 import { CallError, UsageError } from './exit.js';
+import { localCredentials } from './target.js';
 import { inline } from './terminal.js';
 
 export const DEFAULT_BUCKET = 'coupon-campaigns';
@@ -59,8 +60,8 @@ export function bucketSettings(env: Env, local: boolean): BucketSettings {
     const token = text('OSS_SECURITY_TOKEN');
     keys = { accessKeyId: id, accessKeySecret: secret, ...(token ? { securityToken: token } : {}) };
   } else if (local) {
-    // The local stack's bucket accepts the stack's own development key, printed at its start.
-    keys = {
+    // The local stack's bucket accepts its callers' keys (LOCAL_CALLER_KEYS) and its own development key.
+    keys = localCredentials(env) ?? {
       accessKeyId: text('EMULATOR_ACCESS_KEY_ID') ?? DEFAULT_EMULATOR_KEY_ID,
       accessKeySecret: text('EMULATOR_ACCESS_KEY_SECRET') ?? DEFAULT_EMULATOR_KEY_SECRET,
     };

@@ -99,8 +99,12 @@ export function duration(seconds: number): string {
   return `${rest}s`;
 }
 
-/** The ETA as the stack gives it: seconds left, or a time. */
-const etaText = (eta: string | number): string => (typeof eta === 'number' ? duration(eta) : inline(eta.slice(0, 40)));
+/** The ETA as the stack gives it (seconds left, or the time it expects to finish), as time left. */
+export function etaText(eta: string | number, now = Date.now()): string {
+  if (typeof eta === 'number') return duration(eta);
+  const at = Date.parse(eta);
+  return Number.isNaN(at) ? inline(eta.slice(0, 40)) : duration((at - now) / 1000);
+}
 
 /** One line for people: `promo-1: RUNNING, 12,000 of 20,000 done (sent …; planned …), ETA 3m20s`. */
 export function statusLine(p: Progress): string {

@@ -105,6 +105,13 @@ describe('the bucket settings', () => {
     expect(bucketSettings({ OSS_ACCESS_KEY_ID: 'oid', OSS_ACCESS_KEY_SECRET: 'os' }, true)).toMatchObject({
       accessKeyId: 'oid',
     });
+    expect(bucketSettings({ LOCAL_CALLER_KEYS: 'caller:sec,other:x' }, true)).toMatchObject({
+      accessKeyId: 'caller',
+      accessKeySecret: 'sec',
+    });
+    expect(bucketSettings({ EMULATOR_ACCESS_KEY_ID: 'e', EMULATOR_ACCESS_KEY_SECRET: 's' }, true)).toMatchObject({
+      accessKeyId: 'e',
+    });
   });
 
   it.each([

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   duration,
+  etaText,
   exitForProgress,
   progressBar,
   progressJson,
@@ -88,6 +89,14 @@ describe('what people see', () => {
     [3723, '1h02m03s'],
   ])('a duration of %s s reads %s', (s, text) => {
     expect(duration(s)).toBe(text);
+  });
+
+  it.each([
+    [200, '3m20s'],
+    ['2026-11-30T10:03:20.000Z', '3m20s'],
+    ['soon', 'soon'],
+  ])('an ETA of %j reads %s', (eta, text) => {
+    expect(etaText(eta, Date.parse('2026-11-30T10:00:00.000Z'))).toBe(text);
   });
 
   it('one status line with every count and the ETA while it runs', () => {
