@@ -209,12 +209,12 @@ ${EXIT}`,
   results: `Usage: coupon campaign results ID [--json] [--show-uids]
 
 Each recipient's outcome, read from the campaign's results files in the bucket (one per chunk,
-<CAMPAIGN_RESULTS_PREFIX, default campaigns>/<CampaignId>/results/<n>.jsonl): RequestId <CampaignId>:<n>, uid
-(masked unless --show-uids), amount, status, youhuiId, Code. An UNKNOWN recipient names the command that settles
-it: coupon reconcile --request-id <CampaignId>:<n>.
+campaigns/<CampaignId>/results/<n>.jsonl): RequestId <CampaignId>:<n>, uid (masked unless --show-uids), amount,
+status, youhuiId, Code. An UNKNOWN recipient names the command that settles it: coupon reconcile --request-id
+<CampaignId>:<n>.
   --json                    one JSON object per recipient and line (JSONL)
 
-${BUCKET.replace(/ It goes under lists\/.*$/s, '')}
+${BUCKET.replace('The list goes to', 'The results are read from').replace(/ It goes under lists\/.*$/s, '')}
 
 ${TARGET}
 

@@ -6,6 +6,7 @@ import { inline } from './terminal.js';
 
 export const DEFAULT_BUCKET = 'coupon-campaigns';
 export const DEFAULT_OSS_PORT = '9200';
+/** Where the campaign functions write everything of a campaign in the bucket (campaigns/<CampaignId>/…). */
 export const DEFAULT_RESULTS_PREFIX = 'campaigns';
 
 /** Where the command puts lists and reads results, and how it signs: from the environment, checked. */
@@ -75,13 +76,12 @@ export function bucketSettings(env: Env, local: boolean): BucketSettings {
     const token = text('ALIBABA_CLOUD_SECURITY_TOKEN');
     keys = { accessKeyId: cloudId, accessKeySecret: cloudSecret, ...(token ? { securityToken: token } : {}) };
   }
-  const prefix = text('CAMPAIGN_RESULTS_PREFIX') ?? DEFAULT_RESULTS_PREFIX;
   return {
     ...(endpoint === undefined ? {} : { endpoint }),
     region,
     bucket,
     ...keys,
-    resultsPrefix: prefix,
+    resultsPrefix: DEFAULT_RESULTS_PREFIX,
   };
 }
 
