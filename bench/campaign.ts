@@ -10,6 +10,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { buildAll } from '../scripts/build.js';
 import { DEFAULT_EMULATOR_KEY_ID, DEFAULT_EMULATOR_KEY_SECRET } from '../local/emulator/defaults.js';
 import { startEmulator, type Emulator } from '../local/emulator/server.js';
 import { connectRedis } from '../lib/redis/connect.js';
@@ -33,6 +35,12 @@ export interface CampaignBenchOptions {
   work?: string;
   /** Progress for the person running the bench (stderr). */
   log?: (line: string) => void;
+  /**
+   * What the stack's instances run: the built bundles (dist/, what is deployed; built here first) or the
+   * TypeScript sources under tsx, whose transpiler adds tens of MB to every instance. Default: dist, but sources
+   * in tiny mode, which must not rebuild dist/ under tests that may be reading it.
+   */
+  functions?: 'dist' | 'src';
 }
 
 const EMULATOR_QPS = 50;
@@ -40,6 +48,7 @@ const RECIPIENTS_PER_CALL = 50;
 const CEILING = EMULATOR_QPS * RECIPIENTS_PER_CALL;
 const RSS_GOAL_MB = 128;
 const KILLS = 3;
+const root = fileURLToPath(new URL('..', import.meta.url));
 const KEY = { accessKeyId: DEFAULT_EMULATOR_KEY_ID, accessKeySecret: DEFAULT_EMULATOR_KEY_SECRET };
 
 /** What a function's instances are for, from its name: the chunk worker, the planner, or the HTTP entry. */
@@ -151,6 +160,11 @@ async function runCampaign(label: string, n: number, kills: number, o: CampaignB
   const log = o.log ?? (() => undefined);
   const work = o.work ?? mkdtempSync(join(tmpdir(), 'coupon-bench-campaign-'));
   const qps = o.tiny && kills > 0 ? 10 : EMULATOR_QPS;
+  const functions = o.functions ?? (o.tiny ? 'src' : 'dist');
+  if (functions === 'dist') {
+    log(`${label}: building dist/`);
+    await buildAll(`${root}dist`);
+  }
   let redis: RedisServer | undefined;
   let emulator: Emulator | undefined;
   let stack: Stack | undefined;
@@ -166,6 +180,7 @@ async function runCampaign(label: string, n: number, kills: number, o: CampaignB
       CHUNK_SIZE: String(RECIPIENTS_PER_CALL),
       OSS_PORT: '0',
       LOG_LEVEL: 'warn',
+      LOCAL_FUNCTIONS: functions,
     });
     if (!(await hasCampaignRoutes(stack)))
       return { rows: [row(`${label}: not run, POST /campaigns answers 404 (no campaign routes)`, NaN, 'runs', false)] };
@@ -294,13 +309,13 @@ async function runCampaign(label: string, n: number, kills: number, o: CampaignB
         rate >= 0.9 * CEILING * (qps / EMULATOR_QPS),
       ),
       row(
-        `${label}: planning peak RSS, MB (${planner?.functions.join(', ') ?? 'no planner instance seen'})`,
+        `${label}: planning peak RSS, MB (${planner?.functions.join(', ') ?? 'no planner instance seen'}; ${functions})`,
         planner?.mb ?? NaN,
         `≤ ${RSS_GOAL_MB}`,
         planner !== undefined && planner.mb <= RSS_GOAL_MB,
       ),
       row(
-        `${label}: chunk instance peak RSS, MB (${chunk?.functions.join(', ') ?? 'no chunk instance seen'})`,
+        `${label}: chunk instance peak RSS, MB (${chunk?.functions.join(', ') ?? 'no chunk instance seen'}; ${functions})`,
         chunk?.mb ?? NaN,
         `≤ ${RSS_GOAL_MB}`,
         chunk !== undefined && chunk.mb <= RSS_GOAL_MB,
