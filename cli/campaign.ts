@@ -72,10 +72,10 @@ async function start(args: CampaignArgs, target: CampaignTarget, env: Env, outpu
   const template = args.template ?? '';
   if (!ID.test(template))
     throw new UsageError(`--template must be a template id (got "${inline(template.slice(0, 64))}")`);
-  const seller = args.seller ?? env['SELLER_ID'];
+  const seller = args.seller ?? (env['SELLER_ID'] || undefined);
   if (seller !== undefined && !ID.test(seller))
     throw new UsageError(`--seller must be a seller id (got "${inline(seller.slice(0, 64))}")`);
-  const fromApp = args.fromApp ?? env['FROM_APP'];
+  const fromApp = args.fromApp ?? (env['FROM_APP'] || undefined);
   const file = args.file ?? '';
   const campaignId = args.campaignId === undefined ? undefined : checkCampaignId(args.campaignId);
 
