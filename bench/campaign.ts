@@ -67,17 +67,25 @@ function peakRssMb(pid: number): number | undefined {
   }
 }
 
-/** Samples every instance of the stack while the campaign runs: the highest peak RSS seen per function. */
+/**
+ * Samples every instance of the stack while the campaign runs: the highest peak RSS seen per function, and the
+ * peak its instances had at the first sample (prewarmed, before the campaign: the instance's own cost).
+ */
 function rssSampler(stack: Stack) {
   const peaks = new Map<string, number>();
+  const idle = new Map<string, number>();
+  let first = true;
   let running = true;
   const loop = (async () => {
     while (running) {
       try {
         for (const i of await instances(stack)) {
           const mb = peakRssMb(i.pid);
-          if (mb !== undefined) peaks.set(i.function, Math.max(peaks.get(i.function) ?? 0, mb));
+          if (mb === undefined) continue;
+          peaks.set(i.function, Math.max(peaks.get(i.function) ?? 0, mb));
+          if (first) idle.set(i.function, Math.max(idle.get(i.function) ?? 0, mb));
         }
+        first = false;
       } catch {
         // a poll that failed (the gateway busy) is taken again on the next round
       }
@@ -85,16 +93,13 @@ function rssSampler(stack: Stack) {
     }
   })();
   return {
-    peaks,
     stop: async () => {
       running = false;
       await loop;
     },
-    /** The highest peak of the functions with this role, and which functions they were. */
-    of(role: Role): { mb: number; functions: string[] } | undefined {
-      const entries = [...peaks].filter(([fn]) => roleOf(fn) === role);
-      if (entries.length === 0) return undefined;
-      return { mb: Math.max(...entries.map(([, mb]) => mb)), functions: entries.map(([fn]) => fn) };
+    /** Each function with this role that ran: its highest peak RSS and its idle instance's. */
+    of(role: Role): Array<{ fn: string; mb: number; idleMb: number | undefined }> {
+      return [...peaks].filter(([fn]) => roleOf(fn) === role).map(([fn, mb]) => ({ fn, mb, idleMb: idle.get(fn) }));
     },
   };
 }
@@ -263,12 +268,17 @@ async function runCampaign(label: string, n: number, kills: number, o: CampaignB
     const seconds = (doneAt - acceptedAt) / 1000;
     log(`${label}: ${counts.state} after ${Math.round(seconds)} s (watch exit ${watched.code})`);
     // coupon-http reads the whole list once to admit it (POST /campaigns); the planner reads it again to submit.
-    const planners = [sampler.of('planner'), sampler.of('http')].filter((p) => p !== undefined);
-    const planner =
-      planners.length === 0
-        ? undefined
-        : { mb: Math.max(...planners.map((p) => p.mb)), functions: planners.flatMap((p) => p.functions) };
-    const chunk = sampler.of('chunk');
+    const rssRows = (what: string, measured: ReturnType<typeof sampler.of>): BenchRow[] =>
+      measured.length === 0
+        ? [row(`${label}: ${what} peak RSS, MB (no such instance seen)`, NaN, `≤ ${RSS_GOAL_MB}`, false)]
+        : measured.map((m) =>
+            row(
+              `${label}: ${what} peak RSS, MB (${m.fn}; an idle instance ${m.idleMb === undefined ? '?' : Math.round(m.idleMb)} MB; ${functions})`,
+              m.mb,
+              `≤ ${RSS_GOAL_MB}`,
+              m.mb <= RSS_GOAL_MB,
+            ),
+          );
     const outcomes = counts.sent + counts.failed + counts.unknown;
     const rows = [
       row(`${label}: duplicate coupons (emulator ledger by uid)`, ledger.duplicates, '0', ledger.duplicates === 0),
@@ -308,18 +318,8 @@ async function runCampaign(label: string, n: number, kills: number, o: CampaignB
         `≥ ${0.9 * CEILING * (qps / EMULATOR_QPS)}`,
         rate >= 0.9 * CEILING * (qps / EMULATOR_QPS),
       ),
-      row(
-        `${label}: planning peak RSS, MB (${planner?.functions.join(', ') ?? 'no planner instance seen'}; ${functions})`,
-        planner?.mb ?? NaN,
-        `≤ ${RSS_GOAL_MB}`,
-        planner !== undefined && planner.mb <= RSS_GOAL_MB,
-      ),
-      row(
-        `${label}: chunk instance peak RSS, MB (${chunk?.functions.join(', ') ?? 'no chunk instance seen'}; ${functions})`,
-        chunk?.mb ?? NaN,
-        `≤ ${RSS_GOAL_MB}`,
-        chunk !== undefined && chunk.mb <= RSS_GOAL_MB,
-      ),
+      ...rssRows('planning', [...sampler.of('http'), ...sampler.of('planner')]),
+      ...rssRows('chunk instance', sampler.of('chunk')),
       row(
         `${label}: Redis memory per recipient, bytes (INFO used_memory after − before)`,
         (redisAfter - redisBefore) / n,
