@@ -1,5 +1,5 @@
 /**
- * `coupon`: send coupons, look up an operation, settle UNKNOWN recipients. Runs against the local stack by
+ * `coupon`: send coupons, look up an operation, settle UNKNOWN recipients, run campaigns. Runs against the local stack by
  * default; `--url`, `--function` and `--store` point it at a deployment. This module stays small: each command's
  * code is loaded only when that command runs, so `coupon --help` answers at once.
  */
@@ -31,8 +31,9 @@ const EXIT_HELP = `Exit status (every command):
   0  every recipient SENT, a dry run that passed, or nothing to do
   1  some recipient FAILED (nothing issued for it), or the target or store could not be reached
   2  usage or configuration error, or a record that cannot be read: nothing was done
-  3  some recipient UNKNOWN (it may hold a coupon): run coupon reconcile --request-id ID
-  4  the RequestId is not in the store`;
+  3  some recipient UNKNOWN (it may hold a coupon): run coupon reconcile --request-id ID; for a campaign,
+     also one that has not finished
+  4  the RequestId (or the campaign) is not in the store`;
 
 const TARGET_HELP = `Where it goes (default: the local stack at http://127.0.0.1:$PORT, port 9000, signed with the first
 LOCAL_CALLER_KEYS key when that is set):
@@ -53,6 +54,8 @@ Commands:
   status      show an operation's record: state, chunks, each recipient's status and coupon id
   reconcile   settle UNKNOWN recipients with GetCouponPage; --resend sends the never-issued again
   publish     put a send request on the event bus as a CloudEvent, as a producer does (EventBridge PutEvents)
+  campaign    a list of up to millions of recipients from OSS: start, status [--watch], pause, resume, cancel,
+              results (coupon campaign --help)
 
 Run coupon <command> --help for its options. Reference: docs/cli.md.
 
@@ -138,7 +141,7 @@ ${EXIT_HELP}`,
 };
 
 type Command = keyof Omit<typeof HELP, 'main'>;
-const COMMANDS: readonly string[] = ['send', 'status', 'reconcile', 'publish'];
+const COMMANDS: readonly string[] = ['send', 'status', 'reconcile', 'publish', 'campaign'];
 
 const SEND = {
   ...COMMON,
@@ -198,6 +201,8 @@ export async function main(argv: readonly string[], env: Env, io: Io): Promise<n
     return EXIT.usage;
   }
   try {
+    // Its own actions, flags and help: loaded only when it runs, with the OSS client it needs.
+    if (command === 'campaign') return await (await import('./campaign.js')).campaign(rest, env, io);
     const values = parse(command as Command, [...rest]);
     if (values['help']) {
       io.out(HELP[command as Command]);
