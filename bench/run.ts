@@ -17,6 +17,7 @@ import { startEmulator, type Emulator } from '../local/emulator/server.js';
 import { startRedis, type RedisServer } from '../test/helpers/redis.js';
 import { benchCli, renderCliBench } from './cli.js';
 import { quotaBench, type QuotaRow } from './quota.js';
+import { benchCampaignChaos, benchCampaignMillion, renderCampaignRows, type BenchRow } from './campaign.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tiny = process.argv.includes('--tiny');
@@ -364,6 +365,12 @@ async function main(): Promise<void> {
     const cli = await benchCli(tiny ? 3 : 25);
     process.stderr.write('shared quota across instances…\n');
     const quota = await quotaBench({ tiny });
+    process.stderr.write('campaigns (a million recipients, then chaos)…\n');
+    const progress = (text: string) => void process.stderr.write(`  ${text}\n`);
+    const campaign = [
+      ...(await benchCampaignMillion({ tiny, log: progress })),
+      ...(await benchCampaignChaos({ tiny, log: progress })),
+    ];
 
     const bare = cold.series['bare node']?.median ?? NaN;
     const ref = cold.series['reference']?.median ?? NaN;
@@ -433,6 +440,7 @@ async function main(): Promise<void> {
       { goal: 'large send peak RSS', target: '≤ 128 MB', measured: large.peakRssMB, met: large.peakRssMB <= 128 },
       cli.goal,
       ...quota.map((q) => ({ goal: q.name, target: q.goal, measured: q.value, met: q.met })),
+      ...campaign.map((c) => ({ goal: c.name, target: c.goal, measured: c.value, met: c.met })),
       {
         goal: 'bundle size',
         target: '≤ 128 KiB each',
@@ -457,6 +465,7 @@ async function main(): Promise<void> {
       largeSend: large,
       cli,
       quota,
+      campaign,
       artifactsKiB: {
         ...Object.fromEntries(Object.entries(sizes).map(([k, v]) => [k, round(v.bundle / 1024)])),
         'reference (bench only)': round(referenceSize / 1024),
@@ -493,6 +502,7 @@ type Results = {
   largeSend: Awaited<ReturnType<typeof largeSend>>;
   cli: Awaited<ReturnType<typeof benchCli>>;
   quota: QuotaRow[];
+  campaign: BenchRow[];
   artifactsKiB: Record<string, number>;
   codeCacheKiB: Record<string, number>;
   goals: Array<{ goal: string; target: string; measured: number; met: boolean }>;
@@ -541,6 +551,9 @@ function renderTable(r: Results): string {
     '|---|---:|---|---|',
     ...r.quota.map((q) => `| ${q.name} | ${round(q.value, 3)} | ${q.goal} | ${q.met ? 'yes' : 'no'} |`),
     '',
+    '## Campaigns (through `coupon campaign`, EMULATOR_QPS=50, built bundles; docs/campaigns.md)',
+    '',
+    renderCampaignRows(r.campaign),
     '## Artifacts (minified bundles; each function also ships its V8 code cache)',
     '',
     '| bundle | KiB | code cache KiB |',

@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { call, type Stack } from './stack.js';
+import type { Stack } from './stack.js';
 
 /**
  * A recipients list of `count` distinct 19-digit uids (CSV `uid,amount` with its header), written as a stream so
@@ -40,14 +40,4 @@ export function ossEndpointOf(stack: Pick<Stack, 'logs'>): string | undefined {
     if (/oss/i.test(name) && typeof value === 'string' && /^https?:\/\//.test(value)) return value;
   }
   return undefined;
-}
-
-/** Whether the stack's HTTP function has the campaign routes: `POST /campaigns` answers anything but 404. */
-export async function hasCampaignRoutes(stack: Pick<Stack, 'gateway'>): Promise<boolean> {
-  const a = await call(`${stack.gateway}/campaigns`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: '{}',
-  });
-  return a.status !== 404;
 }

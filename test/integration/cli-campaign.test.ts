@@ -9,7 +9,7 @@ import { CLI_BUNDLE } from '../../scripts/build-cli.js';
 import { DEFAULT_EMULATOR_KEY_ID, DEFAULT_EMULATOR_KEY_SECRET } from '../../local/emulator/defaults.js';
 import { startOssServer, type OssServer } from '../../local/oss/server.js';
 import { coupon, ensureCliBuilt } from '../helpers/cli.js';
-import { hasCampaignRoutes, ossEndpointOf, writeRecipientsCsv } from '../helpers/campaign.js';
+import { ossEndpointOf, writeRecipientsCsv } from '../helpers/campaign.js';
 import { ledger, startStack, type Stack } from '../helpers/stack.js';
 
 const run = promisify(execFile);
@@ -106,27 +106,8 @@ describe('coupon campaign, checked before anything leaves the machine', () => {
   });
 });
 
-describe('coupon campaign against a stack without the campaign routes', () => {
-  it('uploads the checked list, then says the stack cannot start campaigns (exit 1), never a crash', async (ctx) => {
-    if (await hasCampaignRoutes(stack)) {
-      ctx.skip('this stack has the campaign routes: the end-to-end case below covers start');
-      return;
-    }
-    const path = join(dir, 'routeless.csv');
-    writeFileSync(path, 'uid,amount\n1918000000000000883,8.88\n');
-    const r = await cli(['start', '--template', '7', '--seller', '3', '--from-app', 'cli', '--file', path]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/has no campaign routes \(POST \/campaigns answered 404\); nothing was started/);
-    expect(await listed('lists/')).toEqual([expect.stringMatching(/^lists\/[0-9a-f]{64}\.csv$/)]);
-  });
-});
-
 describe('a 20,000-recipient campaign end to end through the CLI', () => {
-  it('start → status --watch until COMPLETED → results: every recipient SENT, one coupon each', async (ctx) => {
-    if (!(await hasCampaignRoutes(stack))) {
-      ctx.skip('POST /campaigns answers 404: this stack has no campaign routes yet');
-      return;
-    }
+  it('start → status --watch until COMPLETED → results: every recipient SENT, one coupon each', async () => {
     const list = await writeRecipientsCsv(join(dir, 'e2e.csv'), 20_000, { seed: 7, keep: true });
     const start = ['start', '--template', '295873', '--seller', '3944837183', '--from-app', 'cli-e2e'];
     const started = await cli([...start, '--file', list.path]);
