@@ -2,11 +2,11 @@
  * The operations page's HTML, pure: data in, markup out. Readable without JavaScript and without CSS; one h1
  * per page, landmarks, captioned tables with header cells, labelled controls, visible focus.
  */
-import { keyOf } from '../../lib/idempotency/keys.js';
-import type { ListState } from '../../lib/idempotency/types.js';
-import type { OperationView } from '../../lib/operations/view.js';
-import { statusOf, whatHappened, type Case } from '../../lib/reconcile/reconcile.js';
-import { maskDigitRuns, maskUid } from '../../lib/redact.js';
+import { keyOf } from '../idempotency/keys.js';
+import type { ListState } from '../idempotency/types.js';
+import type { OperationView } from '../operations/view.js';
+import { statusOf, whatHappened, type Case } from '../reconcile/reconcile.js';
+import { maskDigitRuns, maskUid } from '../redact.js';
 import { html, type Html } from './html.js';
 
 export const BASE = '/__ui';
