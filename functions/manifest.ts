@@ -3,6 +3,7 @@ export const FUNCTIONS = {
   'coupon-http': 'functions/http.ts',
   'coupon-event': 'functions/event.ts',
   'coupon-timer': 'functions/timer.ts',
+  'coupon-ops': 'functions/ops.ts',
 } as const;
 
 export type FunctionName = keyof typeof FUNCTIONS;

@@ -5,6 +5,8 @@ import type { BudgetSource, PageDeps } from './page.js';
 export interface PageSettings {
   /** The functions' configuration; undefined when it is invalid (every send is refused then anyway). */
   config: Config | undefined;
+  /** What is wrong with the configuration, when it is invalid. */
+  problem?: string;
   budget: Omit<BudgetSource, 'ledger'>;
   reconcile: PageDeps['reconcile'];
 }
@@ -15,16 +17,19 @@ export interface PageSettings {
  */
 export function pageSettings(env: Env): PageSettings {
   let config: Config | undefined;
+  let problem: string | undefined;
   try {
     config = loadConfig(env);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
+    problem = err.message;
   }
   const settle = env['RECONCILE_SETTLE_SECONDS'];
   const settleSeconds = settle && /^[0-9]{1,5}$/.test(settle) ? Number(settle) : DEFAULT_SETTLE_SECONDS;
   const dailyBudgetCents = config?.guardrails.dailyBudgetCents;
   return {
     config,
+    ...(problem === undefined ? {} : { problem }),
     budget: {
       ...(dailyBudgetCents === undefined ? {} : { dailyBudgetCents }),
       timeZone: config?.guardrails.budgetTimeZone ?? 'Asia/Shanghai',

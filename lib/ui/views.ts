@@ -99,7 +99,7 @@ export function layout(
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         ${options.refreshSeconds ? html`<meta http-equiv="refresh" content="${options.refreshSeconds}" />` : ''}
-        <title>${title} · coupon-sender operations</title>
+        <title>${title} &middot; coupon-sender operations</title>
         <link rel="stylesheet" href="${BASE}/style.css" />
       </head>
       <body>
@@ -272,7 +272,7 @@ export function campaignsSection(campaigns: readonly CampaignProgress[] | undefi
             </tbody>
           </table>
           <p>
-            <a href="${BASE}?refresh=10#campaigns">Refresh every 10 seconds</a> ·
+            <a href="${BASE}?refresh=10#campaigns">Refresh every 10 seconds</a> &middot;
             <a href="${BASE}#campaigns">Stop refreshing</a>
           </p>`;
   return html`<section aria-labelledby="campaigns">
