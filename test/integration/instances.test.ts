@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FUNCTIONS } from '../../functions/manifest.js';
 import { cloudEvent } from '../fixtures/requests.js';
 import {
   call,
@@ -71,7 +72,7 @@ describe('instance processes (the default)', () => {
 
   it('starts one frozen instance of every function before it says ready, with FC’s environment', async () => {
     const listed = await instances(stack);
-    expect(listed.map((i) => i.function).sort()).toEqual(['coupon-event', 'coupon-http', 'coupon-timer']);
+    expect(listed.map((i) => i.function).sort()).toEqual(Object.keys(FUNCTIONS).sort());
     for (const i of listed) {
       expect(i).toMatchObject({ state: 'frozen', invocations: 0 });
       await until('SIGSTOP to take effect', async () => (procState(i.pid) === 'T' ? true : undefined), 2_000);
