@@ -54,6 +54,8 @@ export async function startUiProxy(target: URL, credentials: AcsCredentials, por
       const path = new URL(req.url ?? '/', 'http://proxy.invalid');
       if (path.pathname !== BASE && !path.pathname.startsWith(`${BASE}/`))
         return answer(res, 404, `Not found: the operations page is at ${own}${BASE}`);
+      // A page elsewhere whose name resolves to 127.0.0.1 (DNS rebinding) must not read through the proxy either.
+      if (`http://${req.headers.host ?? ''}` !== own) return answer(res, 421, `Open the page at ${own}${BASE}`);
       if (req.method !== 'GET' && req.method !== 'POST') return answer(res, 405, `${req.method} is not allowed`);
       // Whatever reaches this port is signed with the operator's key, so a post that a page elsewhere makes the
       // browser send must stop here: it is refused unless it comes from this proxy's own origin.

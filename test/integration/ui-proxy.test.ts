@@ -3,6 +3,7 @@
  * checks every caller's ACS3 signature as FC's trigger does. Through the proxy the page reads and reconciles;
  * without it the page is refused; a form posted to the proxy from another origin is refused before it is signed.
  */
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startUiProxy, type UiProxy } from '../../cli/ui.js';
 import { CALLER, CALLER_KEYS, signedPost } from '../helpers/caller.js';
@@ -27,13 +28,24 @@ afterAll(async () => {
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
 describe('coupon ui (the signing proxy)', () => {
-  it('shows the page that refuses an unsigned browser, and passes nothing but /__ui', async () => {
+  it('shows the page that refuses an unsigned browser, passes nothing but /__ui, and answers only under its own name', async () => {
     expect([401, 403]).toContain((await fetch(`${stack.gateway}/__ui`)).status);
     const page = await fetch(proxy.url);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
     expect(await page.text()).toContain('<h1');
     expect((await fetch(new URL('/coupons', proxy.url))).status).toBe(404);
+    // Reached under another name (DNS rebinding): refused, nothing signed.
+    const port = new URL(proxy.url).port;
+    const rebound = await new Promise<number>((resolve, reject) =>
+      http
+        .get({ host: '127.0.0.1', port, path: '/__ui', headers: { host: `evil.test:${port}` } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        })
+        .on('error', reject),
+    );
+    expect(rebound).toBe(421);
   });
 
   it('reconciles an UNKNOWN posted from its own origin, and refuses a post from elsewhere before signing it', async () => {
