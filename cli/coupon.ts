@@ -56,6 +56,7 @@ Commands:
   publish     put a send request on the event bus as a CloudEvent, as a producer does (EventBridge PutEvents)
   campaign    a list of up to millions of recipients from OSS: start, status [--watch], pause, resume, cancel,
               results (coupon campaign --help)
+  ui          open the deployed operations page (coupon-ops) in a browser through a local signing proxy
 
 Run coupon <command> --help for its options. Reference: docs/cli.md.
 
@@ -138,10 +139,18 @@ ${STORE_HELP}
 ${TARGET_HELP}
 
 ${EXIT_HELP}`,
+  ui: `Usage: coupon ui --url https://<coupon-ops trigger> [--port N]
+
+The deployed operations page (the coupon-ops function, docs/operations.md) in a browser. Its HTTP trigger admits
+signed requests only, so this listens on 127.0.0.1 (port 8787 unless --port; 0 picks a free one), signs each
+request under /__ui with ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET (and ALIBABA_CLOUD_SECURITY_TOKEN) and passes it on.
+Open the address it prints; Ctrl-C stops it. A form posted from any other origin is refused here (403).
+
+${EXIT_HELP}`,
 };
 
 type Command = keyof Omit<typeof HELP, 'main'>;
-const COMMANDS: readonly string[] = ['send', 'status', 'reconcile', 'publish', 'campaign'];
+const COMMANDS: readonly string[] = ['send', 'status', 'reconcile', 'publish', 'campaign', 'ui'];
 
 const SEND = {
   ...COMMON,
@@ -173,9 +182,19 @@ const RECONCILE = {
   'settle-seconds': { type: 'string' },
 } as const;
 
+const UI = { ...COMMON, url: { type: 'string' }, port: { type: 'string' } } as const;
+
 function parse(command: Command, args: string[]): Record<string, unknown> {
   const options =
-    command === 'send' ? SEND : command === 'status' ? STATUS : command === 'publish' ? PUBLISH : RECONCILE;
+    command === 'send'
+      ? SEND
+      : command === 'status'
+        ? STATUS
+        : command === 'publish'
+          ? PUBLISH
+          : command === 'ui'
+            ? UI
+            : RECONCILE;
   return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
 }
 
@@ -183,6 +202,7 @@ async function run(command: Command, values: Record<string, unknown>, env: Env, 
   if (command === 'send') return (await import('./send.js')).send(values, env, output);
   if (command === 'status') return (await import('./status.js')).status(values, env, output);
   if (command === 'publish') return (await import('./publish.js')).publish(values, env, output);
+  if (command === 'ui') return (await import('./ui.js')).ui(values, env, output);
   return (await import('./reconcile.js')).reconcile(values, env, output);
 }
 

@@ -5,6 +5,7 @@ export const FUNCTIONS = {
   'coupon-timer': 'functions/timer.ts',
   'coupon-campaign': 'functions/campaign.ts',
   'coupon-campaign-chunk': 'functions/campaign-chunk.ts',
+  'coupon-ops': 'functions/ops.ts',
 } as const;
 
 export type FunctionName = keyof typeof FUNCTIONS;

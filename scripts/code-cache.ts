@@ -172,7 +172,7 @@ const httpEvent = (method: string, path: string, body: string) => ({
   requestContext: { accountId: '1', requestId: 'training', http: { method, path, protocol: 'HTTP/1.1' } },
 });
 
-/** What each function serves while it is trained: a send, its replay, and a refused request. */
+/** What each function serves while it is trained: a send, its replay, and a refused request (the page: itself). */
 function trainingEvents(name: FunctionName): string[] {
   // The campaign functions take only their own tasks (a bucket and FC behind them): their cache holds the load.
   if (name.startsWith('coupon-campaign')) return [];
@@ -185,6 +185,8 @@ function trainingEvents(name: FunctionName): string[] {
       httpEvent('POST', '/coupons', '{"SellerId":'),
       httpEvent('GET', '/healthz', ''),
     );
+  } else if (name === 'coupon-ops') {
+    events.push(httpEvent('GET', '/__ui', ''), httpEvent('GET', '/__ui/style.css', ''), httpEvent('GET', '/', ''));
   } else {
     const { RequestId: id, ...data } = sendRequest(2);
     const event =

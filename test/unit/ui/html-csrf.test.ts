@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formToken, originProblem, tokenProblem } from '../../../local/ui/csrf.js';
-import { escapeHtml, html } from '../../../local/ui/html.js';
+import { formToken, originProblem, tokenProblem } from '../../../lib/ui/csrf.js';
+import { escapeHtml, html } from '../../../lib/ui/html.js';
 
 const decode = (text: string) =>
   text

@@ -12,7 +12,7 @@ import { createMemoryStore } from '../../../lib/idempotency/memory.js';
 import type { IdempotencyRecord } from '../../../lib/idempotency/types.js';
 import { storeRecords } from '../../../lib/operations/read.js';
 import type { CouponLookup } from '../../../lib/reconcile/reconcile.js';
-import { operationsPage, type CampaignReader, type PageDeps } from '../../../local/ui/page.js';
+import { operationsPage, writePageAnswer, type CampaignReader, type PageDeps } from '../../../lib/ui/page.js';
 
 const store = createMemoryStore();
 let lookups = 0;
@@ -41,10 +41,10 @@ const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
     void operationsPage(
       { method: req.method ?? 'GET', url, headers: req.headers, body: Buffer.concat(chunks) },
-      res,
       current,
-    ).then((answered) => {
-      if (!answered) res.writeHead(418).end('not the page');
+    ).then((answer) => {
+      if (answer) writePageAnswer(res, answer);
+      else res.writeHead(418).end('not the page');
     });
   });
 });

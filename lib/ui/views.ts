@@ -2,11 +2,11 @@
  * The operations page's HTML, pure: data in, markup out. Readable without JavaScript and without CSS; one h1
  * per page, landmarks, captioned tables with header cells, labelled controls, visible focus.
  */
-import { keyOf } from '../../lib/idempotency/keys.js';
-import type { ListState } from '../../lib/idempotency/types.js';
-import type { OperationView } from '../../lib/operations/view.js';
-import { statusOf, whatHappened, type Case } from '../../lib/reconcile/reconcile.js';
-import { maskDigitRuns, maskUid } from '../../lib/redact.js';
+import { keyOf } from '../idempotency/keys.js';
+import type { ListState } from '../idempotency/types.js';
+import type { OperationView } from '../operations/view.js';
+import { statusOf, whatHappened, type Case } from '../reconcile/reconcile.js';
+import { maskDigitRuns, maskUid } from '../redact.js';
 import { html, type Html } from './html.js';
 
 export const BASE = '/__ui';
@@ -99,7 +99,7 @@ export function layout(
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         ${options.refreshSeconds ? html`<meta http-equiv="refresh" content="${options.refreshSeconds}" />` : ''}
-        <title>${title} · coupon-sender operations</title>
+        <title>${title} &middot; coupon-sender operations</title>
         <link rel="stylesheet" href="${BASE}/style.css" />
       </head>
       <body>
@@ -272,7 +272,7 @@ export function campaignsSection(campaigns: readonly CampaignProgress[] | undefi
             </tbody>
           </table>
           <p>
-            <a href="${BASE}?refresh=10#campaigns">Refresh every 10 seconds</a> ·
+            <a href="${BASE}?refresh=10#campaigns">Refresh every 10 seconds</a> &middot;
             <a href="${BASE}#campaigns">Stop refreshing</a>
           </p>`;
   return html`<section aria-labelledby="campaigns">

@@ -4,12 +4,12 @@
  * reconcile, the emulator's URL, and campaigns when a reader for them exists.
  */
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import type { BudgetLedger } from '../../lib/guardrails/ledger.js';
-import { budgetDay } from '../../lib/guardrails/budget-day.js';
-import type { ListCursor, ListState } from '../../lib/idempotency/types.js';
-import type { IndexedRecords } from '../../lib/operations/read.js';
-import { viewOf } from '../../lib/operations/view.js';
-import { CouponPageFailed, reconcileRecord, type Case, type CouponLookup } from '../../lib/reconcile/reconcile.js';
+import type { BudgetLedger } from '../guardrails/ledger.js';
+import { budgetDay } from '../guardrails/budget-day.js';
+import type { ListCursor, ListState } from '../idempotency/types.js';
+import type { IndexedRecords } from '../operations/read.js';
+import { viewOf } from '../operations/view.js';
+import { CouponPageFailed, reconcileRecord, type Case, type CouponLookup } from '../reconcile/reconcile.js';
 import { formToken, originProblem, tokenProblem } from './csrf.js';
 import type { Html } from './html.js';
 import { STYLE } from './style.js';
@@ -87,50 +87,53 @@ class PageProblem extends Error {
   }
 }
 
-function send(res: ServerResponse, status: number, body: string | Html, type = 'text/html; charset=utf-8') {
-  res.writeHead(status, {
-    'content-type': type,
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'same-origin',
-    'x-frame-options': 'DENY',
-    'content-security-policy':
-      "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  });
-  res.end(String(body));
+/** What the page answers: written to a Node response locally, mapped to FC's HTTP answer when deployed. */
+export interface PageAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
 }
 
-/** Answers the request when it is the page's (true), else leaves it to the caller (false). */
-export async function operationsPage(req: PageRequest, res: ServerResponse, deps: PageDeps): Promise<boolean> {
+function answer(status: number, body: string | Html, type = 'text/html; charset=utf-8'): PageAnswer {
+  return {
+    status,
+    headers: {
+      'content-type': type,
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'same-origin',
+      'x-frame-options': 'DENY',
+      'content-security-policy':
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    },
+    body: String(body),
+  };
+}
+
+export function writePageAnswer(res: ServerResponse, page: PageAnswer): void {
+  res.writeHead(page.status, page.headers);
+  res.end(page.body);
+}
+
+/** The page's answer when the request is under /__ui, else undefined (the caller's to answer). */
+export async function operationsPage(req: PageRequest, deps: PageDeps): Promise<PageAnswer | undefined> {
   const path = req.url.pathname;
-  if (path !== BASE && !path.startsWith(`${BASE}/`)) return false;
+  if (path !== BASE && !path.startsWith(`${BASE}/`)) return undefined;
   try {
-    if (path === `${BASE}/style.css` && req.method === 'GET') {
-      send(res, 200, STYLE, 'text/css; charset=utf-8');
-      return true;
-    }
-    if ((path === BASE || path === `${BASE}/`) && req.method === 'GET') {
-      send(res, 200, await overviewPage(req.url, deps));
-      return true;
-    }
+    if (path === `${BASE}/style.css` && req.method === 'GET') return answer(200, STYLE, 'text/css; charset=utf-8');
+    if ((path === BASE || path === `${BASE}/`) && req.method === 'GET')
+      return answer(200, await overviewPage(req.url, deps));
     const match = OPERATION.exec(path);
     if (match && KEY.test(match[1] ?? '')) {
       const key = match[1] as string;
-      if (!match[2] && req.method === 'GET') {
-        send(res, 200, await detailPage(key, deps));
-        return true;
-      }
-      if (match[2] && req.method === 'POST') {
-        send(res, 200, await reconcilePage(req, key, deps));
-        return true;
-      }
+      if (!match[2] && req.method === 'GET') return answer(200, await detailPage(key, deps));
+      if (match[2] && req.method === 'POST') return answer(200, await reconcilePage(req, key, deps));
       throw new PageProblem(405, 'Method not allowed', `${req.method} is not allowed here`);
     }
     throw new PageProblem(404, 'Not found', 'There is no such page. Operations are listed on the first page.');
   } catch (err) {
     if (!(err instanceof PageProblem)) throw err;
-    send(res, err.status, problemPage(err.title, err.message, sectionsFor(deps)));
-    return true;
+    return answer(err.status, problemPage(err.title, err.message, sectionsFor(deps)));
   }
 }
 
