@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { FUNCTIONS } from '../functions/manifest.js';
-import { memoryCampaignStore, SHARED_MEMORY_CAMPAIGNS } from '../lib/campaigns/store.js';
+import { memoryCampaignStore, SHARED_MEMORY_CAMPAIGNS, type CampaignStore } from '../lib/campaigns/store.js';
 import { createMemoryLedger, SHARED_MEMORY_LEDGER, type BudgetLedger } from '../lib/guardrails/ledger.js';
 import { createMemoryStore, SHARED_MEMORY_STORE } from '../lib/idempotency/memory.js';
 import { createRedisStore } from '../lib/idempotency/redis.js';
@@ -134,6 +134,7 @@ interface Functions {
   prewarm(): Promise<void>;
   memoryStore: IdempotencyStore;
   memoryLedger: BudgetLedger;
+  memoryCampaigns: CampaignStore;
 }
 
 /** The functions, as FC runs them (instance processes) or all in this process (LOCAL_INSTANCES=inline). */
@@ -152,10 +153,11 @@ async function startFunctions(
   // goes where lib/ looks for a host's shared one: a global symbol here, its proxy in every instance.
   const memoryStore = createMemoryStore();
   const memoryLedger = createMemoryLedger();
+  const memoryCampaigns = memoryCampaignStore();
   const shared = new Map<symbol, object>([
     [SHARED_MEMORY_STORE, memoryStore],
     [SHARED_MEMORY_LEDGER, memoryLedger],
-    [SHARED_MEMORY_CAMPAIGNS, memoryCampaignStore()],
+    [SHARED_MEMORY_CAMPAIGNS, memoryCampaigns],
   ]);
   if (mode === 'inline') {
     for (const [symbol, object] of shared) Object.assign(globalThis, { [symbol]: object });
@@ -165,6 +167,7 @@ async function startFunctions(
       prewarm: async () => undefined,
       memoryStore,
       memoryLedger,
+      memoryCampaigns,
     };
   }
   const pool = createInstancePool({
@@ -188,7 +191,7 @@ async function startFunctions(
       if (requestId !== undefined) logTap.add(requestId, text);
     },
   });
-  return { invoker: pool, prewarm: () => pool.prewarm(), memoryStore, memoryLedger };
+  return { invoker: pool, prewarm: () => pool.prewarm(), memoryStore, memoryLedger, memoryCampaigns };
 }
 
 /** The store setting as the ready line shows it: never its credentials. */
@@ -276,7 +279,7 @@ async function main(): Promise<void> {
   const region = process.env['FC_DEPLOY_REGION'] || 'cn-hangzhou';
   const accountId = '1234567890123456';
   const logTap = createLogTap();
-  const { invoker, prewarm, memoryStore, memoryLedger } = await startFunctions(
+  const { invoker, prewarm, memoryStore, memoryLedger, memoryCampaigns } = await startFunctions(
     mode,
     entries(source),
     settings,
@@ -297,6 +300,7 @@ async function main(): Promise<void> {
   const ui = await stackOperationsPage({
     store,
     memoryLedger,
+    memoryCampaigns,
     emulatorUrl: emulator.url,
     endpoint: process.env['RESELLERTRADE_ENDPOINT'] || emulator.url,
     credentials,

@@ -10,9 +10,11 @@ import type { CampaignStore } from './store.js';
  * changes are decided by the pure rules in state.ts and written by compare-and-set, so they live in one place.
  */
 
+/** KEYS[2]: the index of campaigns by start time (the operations page lists the newest), written in the same step. */
 const START = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return {0, redis.call('HGETALL', KEYS[1])} end
 redis.call('HSET', KEYS[1], unpack(ARGV))
+redis.call('ZADD', KEYS[2], redis.call('HGET', KEYS[1], 'startedAt'), redis.call('HGET', KEYS[1], 'campaignId'))
 return {1, redis.call('HGETALL', KEYS[1])}`;
 
 const FINISH_PLANNING = `
@@ -88,6 +90,8 @@ export function redisCampaignStore(client: RedisClient, prefix = 'coupon:campaig
   const record = client.script(RECORD_CHUNK);
   const setState = client.script(SET_STATE);
   const key = (id: string) => `${prefix}{${id}}`;
+  // Beside the campaign keys, never matched by a scan of them: `coupon:campaign~recent`.
+  const recentKey = `${prefix.replace(/:$/, '')}~recent`;
 
   /** Moves the state to what `next` says from the current record, by compare-and-set, retrying lost races. */
   async function moveState(
@@ -117,10 +121,20 @@ export function redisCampaignStore(client: RedisClient, prefix = 'coupon:campaig
           state: 'PLANNING',
           planningDone: '0',
         };
-        const [created, r] = pair(await start([key(c.campaignId)], Object.entries(fields).flat()));
+        const [created, r] = pair(await start([key(c.campaignId), recentKey], Object.entries(fields).flat()));
         if (!r) throw new Error('the campaign record is unreadable');
         if (created) return { outcome: 'created', record: r };
         return { outcome: r.listSha256 === c.listSha256 ? 'existing' : 'conflict', record: r };
+      }),
+    recent: (limit) =>
+      guarded('campaign list', async () => {
+        const ids = await client.call('ZREVRANGE', recentKey, '0', String(Math.max(0, limit - 1)));
+        const found: CampaignRecord[] = [];
+        for (const id of Array.isArray(ids) ? ids : []) {
+          const r = typeof id === 'string' ? recordOf(await client.call('HGETALL', key(id))) : undefined;
+          if (r) found.push(r);
+        }
+        return found;
       }),
     get: (id) =>
       guarded('campaign read', async () => {

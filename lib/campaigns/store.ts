@@ -48,6 +48,8 @@ export interface CampaignStore {
   control(campaignId: string, action: ControlAction): Promise<(Transition & { record?: CampaignRecord }) | undefined>;
   /** The chunks counted so far. */
   countedChunks(campaignId: string): Promise<number[]>;
+  /** The newest campaigns first, at most `limit` (the operations page's list): an index, never a scan. */
+  recent(limit: number): Promise<CampaignRecord[]>;
 }
 
 /** One process's campaigns, for tests and the single-process local stack. */
@@ -82,6 +84,12 @@ export function memoryCampaignStore(): CampaignStore {
     },
     async get(id) {
       return copy(records.get(id));
+    },
+    async recent(limit) {
+      return [...records.values()]
+        .sort((a, b) => b.startedAt - a.startedAt)
+        .slice(0, limit)
+        .map((r) => ({ ...r }));
     },
     async finishPlanning(id, totals) {
       const r = records.get(id);

@@ -14,7 +14,9 @@ import { memoryLedgerOfProcess, type BudgetLedger } from '../guardrails/ledger.j
 import { redisBudgetLedger } from '../guardrails/redis-ledger.js';
 import { createHttpTransport } from '../http/transport.js';
 import { memoryStoreOfProcess } from '../idempotency/memory.js';
+import { redisCampaignStore } from '../campaigns/redis-store.js';
 import { redisIdempotencyStore } from '../idempotency/redis.js';
+import { campaignReader } from './campaigns.js';
 import type { IdempotencyStore } from '../idempotency/types.js';
 import { createLogger, type Logger } from '../log.js';
 import { storeRecords } from '../operations/read.js';
@@ -23,7 +25,7 @@ import { createResellerTradeClient, type ResellerTradeClient } from '../reseller
 import { getCouponPage } from '../resellertrade/coupon-page.js';
 import { parseHttpEvent, type FcHttpResponse, type HttpRequestView } from '../triggers/http-event.js';
 import { BASE } from './views.js';
-import { operationsPage, type PageAnswer, type PageDeps } from './page.js';
+import { operationsPage, type CampaignReader, type PageAnswer, type PageDeps } from './page.js';
 import { pageSettings } from './settings.js';
 
 /** Shared by every instance, so a form served by one instance is accepted by another. */
@@ -63,7 +65,14 @@ async function sharedSecret(redis: RedisClient): Promise<Buffer> {
   return Buffer.from(stored, 'hex');
 }
 
-async function openStores(config: Config): Promise<{ store: IdempotencyStore; ledger: BudgetLedger; secret: Buffer }> {
+interface Stores {
+  store: IdempotencyStore;
+  ledger: BudgetLedger;
+  secret: Buffer;
+  campaigns?: CampaignReader;
+}
+
+async function openStores(config: Config): Promise<Stores> {
   if (config.store.kind !== 'redis')
     return { store: memoryStoreOfProcess(), ledger: memoryLedgerOfProcess(), secret: randomBytes(32) };
   const redis = await connectRedis(config.store.url);
@@ -71,6 +80,7 @@ async function openStores(config: Config): Promise<{ store: IdempotencyStore; le
     store: redisIdempotencyStore(redis, undefined, config.redisWait),
     ledger: redisBudgetLedger(redis, undefined, config.redisWait),
     secret: await sharedSecret(redis),
+    campaigns: campaignReader(redisCampaignStore(redis)),
   };
 }
 
@@ -109,7 +119,7 @@ export function deployedOperationsPage(env: Env): DeployedPage {
   let instance: Promise<Instance> | undefined;
 
   const open = async (config: Config): Promise<Instance> => {
-    const { store, ledger, secret } = await openStores(config);
+    const { store, ledger, secret, campaigns } = await openStores(config);
     return {
       config,
       client: createResellerTradeClient(config.endpoint, createHttpTransport({ logger })),
@@ -118,6 +128,7 @@ export function deployedOperationsPage(env: Env): DeployedPage {
         budget: { ledger, ...settings.budget },
         reconcile: settings.reconcile,
         secret,
+        ...(campaigns ? { campaigns } : {}),
       },
     };
   };

@@ -9,7 +9,10 @@ import { storeRecords } from '../../lib/operations/read.js';
 import { connectRedis } from '../../lib/redis/connect.js';
 import { createResellerTradeClient, type Credentials } from '../../lib/resellertrade/client.js';
 import { getCouponPage } from '../../lib/resellertrade/coupon-page.js';
-import { operationsPage, writePageAnswer, type CampaignReader, type PageRequest } from '../../lib/ui/page.js';
+import { redisCampaignStore } from '../../lib/campaigns/redis-store.js';
+import type { CampaignStore } from '../../lib/campaigns/store.js';
+import { campaignReader } from '../../lib/ui/campaigns.js';
+import { operationsPage, writePageAnswer, type PageRequest } from '../../lib/ui/page.js';
 import { pageSettings } from '../../lib/ui/settings.js';
 
 export interface StackPageOptions {
@@ -21,7 +24,8 @@ export interface StackPageOptions {
   endpoint: string;
   credentials: Credentials;
   env: Env;
-  campaigns?: CampaignReader;
+  /** The functions' campaigns when they keep them in memory; with a Redis store the page reads Redis. */
+  memoryCampaigns: Pick<CampaignStore, 'recent'>;
 }
 
 export interface StackPage {
@@ -36,6 +40,7 @@ export async function stackOperationsPage(options: StackPageOptions): Promise<St
   const storeUrl = env['IDEMPOTENCY_STORE'];
   const redis = storeUrl && storeUrl !== 'memory' ? await connectRedis(storeUrl) : undefined;
   const ledger = redis ? redisBudgetLedger(redis) : options.memoryLedger;
+  const campaigns = campaignReader(redis ? redisCampaignStore(redis) : options.memoryCampaigns);
   const client = createResellerTradeClient(new URL(options.endpoint), createHttpTransport());
   const deps = {
     records: storeRecords(options.store),
@@ -44,7 +49,7 @@ export async function stackOperationsPage(options: StackPageOptions): Promise<St
     openLookup: () => (query: Parameters<typeof getCouponPage>[1]) =>
       getCouponPage(client, query, options.credentials, 10_000),
     reconcile: settings.reconcile,
-    ...(options.campaigns ? { campaigns: options.campaigns } : {}),
+    campaigns,
     secret: randomBytes(32),
   };
   return {

@@ -75,6 +75,18 @@ describe('a campaign end to end on the local stack', () => {
     await expect(s.bucket.head(`campaigns/${id}/results/000021.jsonl`)).rejects.toThrow();
   }, 240_000);
 
+  it('shows the campaign with its progress on the operations page', async () => {
+    await s.bucket.put('lists/page.csv', Buffer.from(csvList(12, 1918_300_000_000n).text));
+    const id = campaignId('page');
+    expect((await startCampaign(s.stack, campaignBody(id, 'lists/page.csv'))).status).toBe(202);
+    await waitForCampaign(s.stack, id, (v) => v['state'] === 'COMPLETED');
+    const page = await (await fetch(`${s.stack.gateway}/__ui`)).text();
+    const row = page.slice(page.indexOf(id), page.indexOf('</tr>', page.indexOf(id)));
+    expect(page).toContain(id);
+    expect(row).toContain('COMPLETED');
+    expect(row).toContain('12');
+  });
+
   it('starts once: the same id and list answer the existing campaign, another list or template is refused (422)', async () => {
     await s.bucket.put('lists/small.csv', Buffer.from(csvList(30, 1918_200_000_000n).text));
     await s.bucket.put('lists/other.csv', Buffer.from(csvList(31, 1918_200_000_000n).text));

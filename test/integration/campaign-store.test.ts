@@ -138,6 +138,16 @@ describe.each([
     expect(await store.control(id, 'cancel')).toMatchObject({ ok: false });
   });
 
+  it('lists the newest campaigns first, from its index', async () => {
+    const store = make();
+    const ids = [newId(), newId(), newId()];
+    // Later than every other test's campaigns, so the newest three are these whatever ran before.
+    for (const [i, id] of ids.entries())
+      await store.start({ campaignId: id, listSha256: LIST, startedAt: 9_000_000_000_000 + i });
+    expect((await store.recent(2)).map((r) => r.campaignId)).toEqual([ids[2], ids[1]]);
+    expect((await store.recent(3))[2]).toMatchObject({ campaignId: ids[0], state: 'PLANNING' });
+  });
+
   it('answers nothing for an unknown campaign', async () => {
     const store = make();
     expect(await store.get('nobody')).toBeUndefined();
