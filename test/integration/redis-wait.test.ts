@@ -24,7 +24,8 @@ beforeAll(async () => {
   stack = await startStack({
     IDEMPOTENCY_STORE: master.url,
     IDEMPOTENCY_REDIS_WAIT_REPLICAS: '1',
-    IDEMPOTENCY_REDIS_WAIT_TIMEOUT_MS: '200',
+    // Generous: a replica on a loaded machine may take a while to acknowledge, and a slow one only delays the refusal.
+    IDEMPOTENCY_REDIS_WAIT_TIMEOUT_MS: '2000',
     DAILY_BUDGET: '100',
   });
 });
