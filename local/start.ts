@@ -21,6 +21,7 @@ import { startGateway, type FunctionSettings } from './gateway.js';
 import { inlineInvoker, type FcFunction } from './instances/inline.js';
 import type { Invoker } from './instances/invoker.js';
 import { createInstancePool } from './instances/pool.js';
+import { runnerStart } from './instances/runner-build.js';
 import { deployedSettings } from './instances/settings.js';
 import type { AsyncInvokeConfig } from './async-tasks/config.js';
 import { createSharedServer } from './instances/shared-server.js';
@@ -139,6 +140,7 @@ interface Functions {
 
 /** The functions, as FC runs them (instance processes) or all in this process (LOCAL_INSTANCES=inline). */
 async function startFunctions(
+  source: FunctionSource,
   mode: InstanceMode,
   modules: Record<string, string>,
   settings: Record<string, Deployed>,
@@ -177,7 +179,7 @@ async function startFunctions(
         return [name, { entry, codePath: dirname(fileURLToPath(entry)), timeoutSeconds, memoryMb, handler }];
       }),
     ),
-    execArgv: ['--import', 'tsx'],
+    ...(await runnerStart(source)),
     env: process.env,
     ...fc,
     maxInstances: atLeastOne('LOCAL_MAX_INSTANCES', 8),
@@ -280,6 +282,7 @@ async function main(): Promise<void> {
   const accountId = '1234567890123456';
   const logTap = createLogTap();
   const { invoker, prewarm, memoryStore, memoryLedger, memoryCampaigns } = await startFunctions(
+    source,
     mode,
     entries(source),
     settings,

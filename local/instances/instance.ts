@@ -1,11 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { FcContext } from '../../lib/fc.js';
 import type { InstanceInfo, InvocationOutcome } from './invoker.js';
 import { END_MARK, type FromInstance, type ToInstance } from './protocol.js';
 import type { SharedServer } from './shared-server.js';
 
-const RUNNER = fileURLToPath(new URL('./runner.ts', import.meta.url));
 /** How long a finished invocation's result may wait for its end-of-log mark before it is answered anyway. */
 const END_MARK_GRACE_MS = 1_000;
 
@@ -13,8 +11,10 @@ export interface InstanceSpec {
   functionName: string;
   /** FC_INSTANCE_ID, which FC also sends back in `x-fc-instance-id`. */
   instanceId: string;
-  /** node flags before the runner (`--import tsx`, which loads both the runner and TypeScript sources). */
+  /** node flags before the runner (`--import tsx` when the runner or the functions are TypeScript). */
   execArgv: string[];
+  /** The runner module the process starts (local/instances/runner.ts, or its build). */
+  runner: string;
   env: NodeJS.ProcessEnv;
   shared: SharedServer;
   /** Each line the instance writes to stdout, with the request id of the invocation running then. */
@@ -59,7 +59,7 @@ export class Instance {
   private stdoutRest = '';
 
   constructor(private readonly spec: InstanceSpec) {
-    this.child = spawn(process.execPath, [...spec.execArgv, RUNNER], {
+    this.child = spawn(process.execPath, [...spec.execArgv, spec.runner], {
       env: spec.env,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'advanced',

@@ -18,8 +18,9 @@ export interface FunctionSetup {
 
 export interface PoolOptions {
   functions: Record<string, FunctionSetup>;
-  /** node flags of every instance (`--import tsx`). */
+  /** node flags of every instance (`--import tsx` for TypeScript), and the runner module it starts. */
   execArgv: string[];
+  runner: string;
   /** The environment every instance starts from (the stack's own); FC_* and the role's keys are added. */
   env: NodeJS.ProcessEnv;
   region: string;
@@ -120,6 +121,7 @@ export function createInstancePool(options: PoolOptions): Invoker & { prewarm():
       functionName: name,
       instanceId,
       execArgv: options.execArgv,
+      runner: options.runner,
       env: envFor(name, setup, instanceId),
       shared: options.shared,
       onLine: options.onLine,
