@@ -14,7 +14,7 @@ describe('npm run bench', () => {
     execFileSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--tiny', '--out', out, '--work', work], {
       cwd: root,
       stdio: 'pipe',
-      timeout: 120_000,
+      timeout: 300_000,
     });
     const r = JSON.parse(readFileSync(out, 'utf8'));
     expect(r.mode).toBe('tiny');
@@ -43,5 +43,11 @@ describe('npm run bench', () => {
     );
     expect(typeof r.nodeExtraCaCerts.setInBenchEnvironment).toBe('boolean');
     expect(r.goals.length).toBeGreaterThan(4);
-  });
+    expect(r.quota.length).toBeGreaterThan(0);
+    expect(r.campaign.length).toBeGreaterThan(0);
+    // Every section ran, campaigns included, and even tiny, no recipient was issued twice or missed.
+    const once = r.campaign.filter((c: { name: string }) => /exactly once|duplicate/i.test(c.name));
+    expect(once.length).toBeGreaterThanOrEqual(3);
+    expect(once.filter((c: { met: boolean }) => !c.met)).toEqual([]);
+  }, 300_000);
 });
