@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { buildAll } from '../scripts/build.js';
 import { DEFAULT_EMULATOR_KEY_ID, DEFAULT_EMULATOR_KEY_SECRET } from '../local/emulator/defaults.js';
 import { startEmulator, type Emulator } from '../local/emulator/server.js';
+import type { Counts } from '../lib/campaigns/state.js';
 import { connectRedis } from '../lib/redis/connect.js';
 import { coupon } from '../test/helpers/cli.js';
 import { ossEndpointOf, writeRecipientsCsv } from '../test/helpers/campaign.js';
@@ -114,15 +115,9 @@ async function usedMemory(url: string): Promise<number> {
   }
 }
 
-interface Counts {
+interface Progress extends Counts {
   campaignId: string;
   state: string;
-  total: number;
-  planned: number;
-  sent: number;
-  failed: number;
-  unknown: number;
-  pending: number;
 }
 
 /** Every coupon of the campaign by recipient index (the list's uids are base + i): issued once, or how often. */
@@ -260,7 +255,7 @@ async function runCampaign(label: string, n: number, kills: number, o: CampaignB
     const doneAt = performance.now();
     await sampler.stop();
     const status = await coupon(stack, ['campaign', 'status', campaignId, '--json'], env);
-    const counts = JSON.parse(status.stdout) as Counts;
+    const counts = JSON.parse(status.stdout) as Progress;
     const redisAfter = await usedMemory(redis.url);
     const ledger = ledgerCheck(emulator, campaignId, base, n);
     const seconds = (doneAt - acceptedAt) / 1000;

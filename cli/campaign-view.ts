@@ -1,17 +1,11 @@
-import { CAMPAIGN_STATES, type CampaignState } from '../lib/campaigns/state.js';
+import { CAMPAIGN_STATES, type CampaignState, type Counts } from '../lib/campaigns/state.js';
 import { EXIT, type ExitCode } from './exit.js';
 import { inline } from './terminal.js';
 
 /** A campaign's progress as `GET /campaigns/{id}` answers it, checked field by field. */
-export interface Progress {
+export interface Progress extends Counts {
   campaignId: string;
   state: CampaignState;
-  total: number;
-  planned: number;
-  sent: number;
-  failed: number;
-  unknown: number;
-  pending: number;
   invalidLines?: Array<{ line: number; problem: string }>;
   startedAt?: string | number;
   eta?: string | number;
