@@ -42,7 +42,7 @@ export function verdictOf(results: readonly RecipientResult[], retryAfterSeconds
         success: false,
         code: 'UnknownOutcome',
         retryable: false,
-        message: `${plural(count.UNKNOWN, 'recipient')} may or may not have been issued a coupon; they are never re-sent automatically: check them with GetCouponPage`,
+        message: `${plural(count.UNKNOWN, 'recipient')} may or may not have been issued a coupon; they are never re-sent automatically: run coupon reconcile --request-id <this RequestId> to settle them (GetCouponPage)`,
       };
     }
     const parts = [`${count.SENT} sent`, `${count.FAILED} failed`, `${count.UNKNOWN} unknown`].filter(

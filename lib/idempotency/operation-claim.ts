@@ -184,7 +184,7 @@ export class OperationClaim {
         ...record,
         state: 'UNKNOWN',
         code: 'InterruptedDelivery',
-        message: `a delivery stopped while upstream RequestId ${record.upstreamRequestId} was being sent; check with GetCouponPage`,
+        message: `a delivery stopped while upstream RequestId ${record.upstreamRequestId} was being sent; settle it with coupon reconcile --request-id <this RequestId>`,
         at: this.clock.now(),
       };
       log.error('chunk interrupted by an earlier delivery: outcome unknown, not re-sent', {

@@ -156,15 +156,18 @@ export async function sendOwedChunks(
       known[n] = record;
       ctx.meter?.settled(n);
       if (record.state === 'UNKNOWN') {
-        log.error('chunk outcome UNKNOWN: never re-sent automatically; check these recipients with GetCouponPage', {
-          ...fields,
-          SellerId: op.sellerId.digits,
-          TemplateId: op.templateId.digits,
-          Code: record.code,
-          Message: record.message,
-          uids: recipients.map((r) => maskUid(r.uid.digits)),
-          firstRecipientIndex: (n - 1) * size,
-        });
+        log.error(
+          'chunk outcome UNKNOWN: never re-sent automatically; settle these recipients with coupon reconcile --request-id',
+          {
+            ...fields,
+            SellerId: op.sellerId.digits,
+            TemplateId: op.templateId.digits,
+            Code: record.code,
+            Message: record.message,
+            uids: recipients.map((r) => maskUid(r.uid.digits)),
+            firstRecipientIndex: (n - 1) * size,
+          },
+        );
       }
       // The only chunk owed (every other one is settled): a terminal record completes the operation at once.
       if (!(await claim.settle(n, record, ctx.timeoutMs, owed.length === 1))) {
@@ -183,7 +186,8 @@ export async function sendOwedChunks(
         ? {
             ...base,
             state: 'UNKNOWN',
-            message: 'an internal error occurred while this chunk was being sent; check with GetCouponPage',
+            message:
+              'an internal error occurred while this chunk was being sent; settle it with coupon reconcile --request-id <this RequestId>',
           }
         : {
             ...base,

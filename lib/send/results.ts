@@ -47,7 +47,7 @@ export function chunkRecordFor(
 const interrupted = (record: ChunkRecord): RecipientResult => ({
   status: 'UNKNOWN',
   code: 'InterruptedDelivery',
-  message: `a delivery stopped while upstream RequestId ${record.upstreamRequestId} was being sent; check with GetCouponPage`,
+  message: `a delivery stopped while upstream RequestId ${record.upstreamRequestId} was being sent; settle it with coupon reconcile --request-id <this RequestId>`,
 });
 
 /** What `coupon reconcile` established for a recipient whose outcome was UNKNOWN. */
@@ -94,7 +94,7 @@ export function recipientResults(
           return {
             status: 'UNKNOWN',
             code: 'NotConfirmed',
-            message: `the answer to upstream RequestId ${record.upstreamRequestId} did not name this uid${why}; check with GetCouponPage`,
+            message: `the answer to upstream RequestId ${record.upstreamRequestId} did not name this uid${why}; settle it with coupon reconcile --request-id <this RequestId>`,
           };
         }
         return confirmation.youhuiId ? { status: 'SENT', youhuiId: confirmation.youhuiId } : { status: 'SENT' };
