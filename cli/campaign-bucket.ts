@@ -1,3 +1,4 @@
+import type { BucketConfig } from '../lib/campaigns/bucket.js';
 import type { Env } from '../lib/config.js';
 import { DEFAULT_EMULATOR_KEY_ID, DEFAULT_EMULATOR_KEY_SECRET } from '../local/emulator/defaults.js';
 import { CallError, UsageError } from './exit.js';
@@ -10,15 +11,7 @@ export const DEFAULT_OSS_PORT = '9200';
 export const DEFAULT_RESULTS_PREFIX = 'campaigns';
 
 /** Where the command puts lists and reads results, and how it signs: from the environment, checked. */
-export interface BucketSettings {
-  /** `http://127.0.0.1:PORT` locally; a deployment's `https://oss-<region>.aliyuncs.com`, or unset (the region decides). */
-  endpoint?: string;
-  /** As ali-oss takes it: `oss-cn-hangzhou`. */
-  region: string;
-  bucket: string;
-  accessKeyId: string;
-  accessKeySecret: string;
-  securityToken?: string;
+export interface BucketSettings extends Omit<BucketConfig, 'signatureV4'> {
   resultsPrefix: string;
 }
 

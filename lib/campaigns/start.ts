@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { fromCents } from '../guardrails/cents.js';
-import type { ExactId } from '../operation.js';
 import type { Bucket } from './bucket.js';
 import type { ChunkPlan, InvalidLine } from './chunk.js';
 import { CAMPAIGN_ID, chunkTaskId, type CampaignParams, type ChunkTask } from './chunk-operation.js';
@@ -9,16 +8,7 @@ import type { CampaignRecord } from './state.js';
 import type { CampaignStore } from './store.js';
 
 /** What starting a campaign names: the list's object and what every chunk sends. */
-export interface CampaignStart {
-  campaignId: string;
-  sellerId: ExactId;
-  templateId: ExactId;
-  fromApp: string;
-  bid?: ExactId;
-  operator?: string;
-  bucket: string;
-  key: string;
-}
+export type CampaignStart = Omit<CampaignParams, 'format'>;
 
 export interface StartDeps {
   /** The bucket named by `start.bucket`. */
